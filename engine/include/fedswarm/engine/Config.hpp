@@ -1,0 +1,56 @@
+// Config: a node's settings, read from <home>/config.toml (toml++).
+//
+// Contract
+// - Every setting has a documented default; `Config::defaults()` + `render_toml()`
+//   produce the commented file `fedswarm init` writes.
+// - `load` returns `invalid` with the key, the bad value and the accepted form for a
+//   malformed file or value, and `io` if the file cannot be read. Unknown keys are
+//   refused (a typo must not silently fall back to a default).
+// - Relative paths are resolved against the home directory.
+// - Plain value type; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "fedswarm/protocol/Bytes.hpp"
+#include "fedswarm/protocol/Result.hpp"
+#include "fedswarm/protocol/Roster.hpp"
+
+namespace fedswarm {
+
+enum class RetractionAction : std::uint8_t { keep, quarantine, remove };
+std::string_view to_string(RetractionAction a);
+
+struct Config {
+  // [node]
+  std::string site;
+  Tier tier = Tier::tier2;
+  std::filesystem::path data_root;   // DRS tree for replicas; staging/ and quarantine/ inside
+  std::uint64_t capacity = 0;        // bytes offered for replicas (0: the data root's free space)
+  // [federation]
+  PublicKey authority_key;           // zero until the first roster import pins it
+  // [network]
+  std::string listen = "127.0.0.1:7400";  // gossip listener host:port
+  std::uint16_t swarm_port = 7401;        // libtorrent listen port (same host)
+  // [gossip]
+  std::uint32_t gossip_interval_ms = 500;
+  std::uint32_t gossip_fanout = 3;
+  std::uint32_t gossip_batch_bytes = 1u << 20;
+  std::uint32_t suspect_after_ms = 3000;
+  std::uint32_t down_after_ms = 10000;
+  // [retraction]
+  RetractionAction on_retraction = RetractionAction::keep;
+  // [projects]
+  std::filesystem::path cv_dir;                     // override built-in CMIP6 CVs; empty = built in
+  std::vector<std::filesystem::path> project_templates;  // extra project template files
+
+  static Config defaults(std::string site, Tier tier);
+  static Result<Config> load(const std::filesystem::path& file, const std::filesystem::path& home);
+  // The whole file, every setting with a comment; paths written as given.
+  std::string render_toml() const;
+};
+
+}  // namespace fedswarm

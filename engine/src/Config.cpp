@@ -1,0 +1,228 @@
+#include "fedswarm/engine/Config.hpp"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace fedswarm {
+
+std::string_view to_string(RetractionAction a) {
+  switch (a) {
+    case RetractionAction::keep: return "keep";
+    case RetractionAction::quarantine: return "quarantine";
+    case RetractionAction::remove: return "delete";
+  }
+  return "keep";
+}
+
+Config Config::defaults(std::string site, Tier tier) {
+  Config c;
+  c.site = std::move(site);
+  c.tier = tier;
+  c.data_root = "data";
+  return c;
+}
+
+namespace {
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string tier_value(Tier t) {
+  switch (t) {
+    case Tier::tier1: return "1";
+    case Tier::tier2: return "2";
+    case Tier::dark: return "dark";
+  }
+  return "2";
+}
+
+Error bad_value(const std::filesystem::path& file, std::string_view key, std::string_view expected) {
+  return make_error(Errc::invalid, "config_bad_value",
+                    file.string() + ": setting " + std::string(key) + " must be " + std::string(expected));
+}
+
+// Refuses keys the program does not know, so a typo cannot silently fall back to a default.
+Status check_known(const toml::table& root, const std::filesystem::path& file) {
+  static const std::map<std::string, std::set<std::string>> known = {
+      {"node", {"site", "tier", "data_root", "capacity"}},
+      {"federation", {"authority_key"}},
+      {"network", {"listen", "swarm_port"}},
+      {"gossip", {"interval_ms", "fanout", "batch_bytes", "suspect_after_ms", "down_after_ms"}},
+      {"retraction", {"action"}},
+      {"projects", {"cv_dir", "templates"}},
+  };
+  for (const auto& [section, node] : root) {
+    auto it = known.find(std::string(section.str()));
+    if (it == known.end() || !node.is_table())
+      return make_error(Errc::invalid, "config_unknown_key",
+                        file.string() + ": unknown section [" + std::string(section.str()) + "]");
+    for (const auto& [key, value] : *node.as_table()) {
+      (void)value;
+      if (!it->second.count(std::string(key.str())))
+        return make_error(Errc::invalid, "config_unknown_key",
+                          file.string() + ": unknown setting " + std::string(section.str()) + "." + std::string(key.str()));
+    }
+  }
+  return {};
+}
+
+template <class T>
+Status read_uint(const toml::table& root, const std::filesystem::path& file, const char* section, const char* key,
+                 T& out, std::uint64_t min = 0) {
+  auto node = root[section][key];
+  if (!node) return {};
+  auto v = node.value<std::int64_t>();
+  if (!v || *v < 0 || static_cast<std::uint64_t>(*v) < min ||
+      static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max())
+    return bad_value(file, std::string(section) + "." + key,
+                     "an integer between " + std::to_string(min) + " and " + std::to_string(std::numeric_limits<T>::max()));
+  out = static_cast<T>(*v);
+  return {};
+}
+
+Status read_string(const toml::table& root, const std::filesystem::path& file, const char* section, const char* key,
+                   std::string& out) {
+  auto node = root[section][key];
+  if (!node) return {};
+  auto v = node.value<std::string>();
+  if (!v) return bad_value(file, std::string(section) + "." + key, "a string");
+  out = *v;
+  return {};
+}
+
+std::filesystem::path resolve(const std::filesystem::path& home, const std::string& p) {
+  if (p.empty()) return {};
+  std::filesystem::path path(p);
+  return path.is_absolute() ? path : home / path;
+}
+
+}  // namespace
+
+Result<Config> Config::load(const std::filesystem::path& file, const std::filesystem::path& home) {
+  std::ifstream in(file);
+  if (!in)
+    return make_error(Errc::io, "config_unreadable",
+                      "cannot read " + file.string() + "; is this a fedswarm home? (create one with `fedswarm init`)");
+  std::stringstream text;
+  text << in.rdbuf();
+  toml::table root;
+  try {
+    root = toml::parse(text.str(), file.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << file.string() << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+    return make_error(Errc::invalid, "config_syntax", msg.str());
+  }
+  FEDSWARM_TRY(check_known(root, file));
+
+  Config c;
+  FEDSWARM_TRY(read_string(root, file, "node", "site", c.site));
+  if (c.site.empty()) return bad_value(file, "node.site", "a non-empty site name");
+  std::string tier = "2";
+  FEDSWARM_TRY(read_string(root, file, "node", "tier", tier));
+  auto t = tier_from_string(tier);
+  if (!t) return bad_value(file, "node.tier", "\"1\", \"2\" or \"dark\"");
+  c.tier = *t;
+  std::string data_root = "data";
+  FEDSWARM_TRY(read_string(root, file, "node", "data_root", data_root));
+  c.data_root = resolve(home, data_root);
+  FEDSWARM_TRY(read_uint(root, file, "node", "capacity", c.capacity));
+
+  std::string authority;
+  FEDSWARM_TRY(read_string(root, file, "federation", "authority_key", authority));
+  if (!authority.empty()) {
+    auto key = fixed_from_hex<32>(authority);
+    if (!key) return bad_value(file, "federation.authority_key", "64 hex digits (an Ed25519 public key) or empty");
+    c.authority_key = *key;
+  }
+
+  FEDSWARM_TRY(read_string(root, file, "network", "listen", c.listen));
+  if (c.listen.rfind(':') == std::string::npos) return bad_value(file, "network.listen", "host:port");
+  FEDSWARM_TRY(read_uint(root, file, "network", "swarm_port", c.swarm_port, 1));
+
+  FEDSWARM_TRY(read_uint(root, file, "gossip", "interval_ms", c.gossip_interval_ms, 10));
+  FEDSWARM_TRY(read_uint(root, file, "gossip", "fanout", c.gossip_fanout, 1));
+  FEDSWARM_TRY(read_uint(root, file, "gossip", "batch_bytes", c.gossip_batch_bytes, 4096));
+  FEDSWARM_TRY(read_uint(root, file, "gossip", "suspect_after_ms", c.suspect_after_ms, 10));
+  FEDSWARM_TRY(read_uint(root, file, "gossip", "down_after_ms", c.down_after_ms, 10));
+
+  std::string action = "keep";
+  FEDSWARM_TRY(read_string(root, file, "retraction", "action", action));
+  if (action == "keep") c.on_retraction = RetractionAction::keep;
+  else if (action == "quarantine") c.on_retraction = RetractionAction::quarantine;
+  else if (action == "delete") c.on_retraction = RetractionAction::remove;
+  else return bad_value(file, "retraction.action", "\"keep\", \"quarantine\" or \"delete\"");
+
+  std::string cv_dir;
+  FEDSWARM_TRY(read_string(root, file, "projects", "cv_dir", cv_dir));
+  c.cv_dir = resolve(home, cv_dir);
+  if (auto node = root["projects"]["templates"]) {
+    const toml::array* arr = node.as_array();
+    if (!arr) return bad_value(file, "projects.templates", "a list of file paths");
+    for (const auto& item : *arr) {
+      auto s = item.value<std::string>();
+      if (!s) return bad_value(file, "projects.templates", "a list of file paths");
+      c.project_templates.push_back(resolve(home, *s));
+    }
+  }
+  return c;
+}
+
+std::string Config::render_toml() const {
+  std::ostringstream o;
+  o << "# fedswarm node configuration. Every setting is listed with its default or the\n"
+       "# value given to `fedswarm init`. Relative paths are relative to this home.\n\n"
+       "[node]\n"
+       "# Site name; must match this node's entry in the federation roster.\n"
+    << "site = " << quote(site) << "\n"
+    << "# \"1\" (Tier-1 centre), \"2\" (data node) or \"dark\" (subscribing mirror, not an official replica).\n"
+    << "tier = " << quote(tier_value(tier)) << "\n"
+    << "# Where replicas are placed, as a DRS tree; .staging/ and .quarantine/ live inside it.\n"
+    << "data_root = " << quote(data_root.string()) << "\n"
+    << "# Bytes offered for replicas; 0 means the free space of the data root.\n"
+    << "capacity = " << capacity << "\n\n"
+    << "[federation]\n"
+    << "# Federation authority public key (hex). Empty until `fedswarm federation import`\n"
+    << "# pins the key that signed the first roster.\n"
+    << "authority_key = " << quote(authority_key.is_zero() ? std::string() : to_hex(authority_key)) << "\n\n"
+    << "[network]\n"
+    << "# Gossip listener, host:port. Peers find it through the roster's endpoints.\n"
+    << "listen = " << quote(listen) << "\n"
+    << "# libtorrent listen port on the same host (TCP only, no fallback to other ports).\n"
+    << "swarm_port = " << swarm_port << "\n\n"
+    << "[gossip]\n"
+    << "# Anti-entropy round interval, and peers contacted per round.\n"
+    << "interval_ms = " << gossip_interval_ms << "\n"
+    << "fanout = " << gossip_fanout << "\n"
+    << "# Upper bound of one batch of records sent to a peer.\n"
+    << "batch_bytes = " << gossip_batch_bytes << "\n"
+    << "# A member not heard from for this long is suspect, then down (retried with backoff).\n"
+    << "suspect_after_ms = " << suspect_after_ms << "\n"
+    << "down_after_ms = " << down_after_ms << "\n\n"
+    << "[retraction]\n"
+    << "# Local copy of a retracted version: \"keep\" (keep and flag), \"quarantine\" (move to\n"
+    << "# <data_root>/.quarantine) or \"delete\".\n"
+    << "action = " << quote(to_string(on_retraction)) << "\n\n"
+    << "[projects]\n"
+    << "# Folder of CMIP6_*.json controlled vocabularies replacing the built-in ones (empty: built in).\n"
+    << "cv_dir = " << quote(cv_dir.string()) << "\n"
+    << "# Extra project templates (JSON files, see protocol/projects/README.md).\n"
+    << "templates = [";
+  for (std::size_t i = 0; i < project_templates.size(); ++i)
+    o << (i ? ", " : "") << quote(project_templates[i].string());
+  o << "]\n";
+  return o.str();
+}
+
+}  // namespace fedswarm

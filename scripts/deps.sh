@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fedswarm needs, only those missing. Run as root (or with
+# sudo available). Used by scripts/demo.sh and scripts/test.sh.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  libtorrent-rasterbar-dev libboost-dev libsodium-dev liblmdb-dev capnproto libcapnp-dev
+  libxxhash-dev doctest-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libnetcdf-dev
+  nlohmann-json3-dev libsqlite3-dev
+  clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "fedswarm: installing missing Debian packages: ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "fedswarm: run as root or install sudo to get: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

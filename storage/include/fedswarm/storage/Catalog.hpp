@@ -1,0 +1,225 @@
+// Catalog: one node's LMDB environment (DESIGN §6) — the record log, the version vector,
+// dataset versions with status and latest flag, the facet search index, the tracking_id
+// and SHA-256 indexes, replica locations, claims, the roster, conflicts, and local
+// replica state.
+//
+// Contract
+// - Every logical change (one record with all its index updates, one local-state
+//   change) is exactly one LMDB write transaction: after a crash (SIGKILL at any point)
+//   the catalog opens and holds each change fully or not at all.
+// - The map grows on demand: MDB_MAP_FULL aborts the transaction, the map is enlarged
+//   and the whole change is retried, so no update is ever lost; other processes pick up
+//   the new size (MDB_MAP_RESIZED). Stale reader slots of dead processes are cleared at
+//   open (mdb_reader_check).
+// - Several processes may open the same catalog (the node daemon and CLI commands);
+//   writes serialize on LMDB's writer lock. Within a process a Catalog may be used from
+//   any thread; each call uses its own transaction.
+// - Receipt rules (DESIGN §3): `ingest` applies rules 1, 2, 4 through RecordValidator
+//   and rules 3 (sequence: replays ignored, gaps parked until the missing records
+//   arrive) and 5 (immutability: a second, different manifest for a dataset version is
+//   refused and kept as a conflict) itself. A refused record changes nothing else.
+// - Errors: `io` for LMDB/OS failures (message names the path and what to do),
+//   `not_found`, and the validator's `invalid`/`unauthorized`/`conflict` for records.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fedswarm/protocol/Claim.hpp"
+#include "fedswarm/protocol/Envelope.hpp"
+#include "fedswarm/protocol/Manifest.hpp"
+#include "fedswarm/protocol/ProjectTemplate.hpp"
+#include "fedswarm/protocol/ReplicaRecord.hpp"
+#include "fedswarm/protocol/Retraction.hpp"
+#include "fedswarm/protocol/Roster.hpp"
+#include "fedswarm/protocol/SigningKey.hpp"
+#include "fedswarm/storage/SearchQuery.hpp"
+
+namespace fedswarm {
+
+struct CatalogOptions {
+  std::filesystem::path dir;                 // created if missing (unless read_only)
+  bool read_only = false;                    // offline CLI queries
+  // LMDB's map starts at this size and doubles on demand (tests start it tiny to
+  // exercise growth).
+  std::uint64_t initial_map_bytes = 64u << 20;
+  std::uint64_t max_map_bytes = 1ull << 40;  // growth stops here with an `io` error
+};
+
+enum class IngestOutcome : std::uint8_t {
+  stored,     // applied (and possibly released parked successors)
+  duplicate,  // seq already applied (replay or relay of a known record): no change
+  parked,     // seq beyond the next expected: kept until the gap is filled
+  refused,    // failed a receipt rule: `error` says which; nothing changed
+};
+std::string_view to_string(IngestOutcome o);
+
+struct IngestResult {
+  IngestOutcome outcome = IngestOutcome::refused;
+  std::optional<Error> error;  // set when refused
+  // Records applied by this call besides the ingested one (parked successors).
+  std::uint32_t released = 0;
+};
+
+enum class VersionStatus : std::uint8_t { published, superseded, retracted };
+std::string_view to_string(VersionStatus s);
+
+struct RetractionInfo {
+  PublicKey author;
+  std::string reason;
+  std::string errata_id;
+  std::int64_t retracted_at = 0;
+};
+
+struct ReplicaLocation {
+  PublicKey node;
+  std::string site;  // from the roster at receipt; empty if not a member
+  ReplicaState state = ReplicaState::complete;
+  std::int64_t at = 0;
+};
+
+struct ClaimInfo {
+  PublicKey node;
+  ClaimAction action = ClaimAction::take;
+  std::int64_t deadline = 0;
+  std::int64_t made_at = 0;
+};
+
+struct VersionInfo {
+  std::string dataset_id;
+  std::string version;
+  PublicKey publisher;
+  std::uint64_t seq = 0;        // the manifest's seq in the publisher's log
+  std::string data_node;        // publisher's site
+  VersionStatus status = VersionStatus::published;
+  bool latest = false;
+  std::string supersedes;       // as named by the manifest
+  std::string superseded_by;    // the next newer version of the dataset, or empty
+  std::optional<RetractionInfo> retraction;
+  std::uint64_t size = 0;
+  std::uint64_t number_of_files = 0;
+  std::int64_t published_at = 0;
+
+  std::string instance_id() const { return dataset_id + "." + version; }
+};
+
+// A file located through an index.
+struct FileRef {
+  std::string instance_id;
+  std::string path;
+};
+
+struct ConflictInfo {
+  std::string instance_id;
+  PublicKey author;        // author of the refused manifest
+  std::uint64_t seq = 0;
+  Sha256 stored_digest;    // digest of the manifest kept
+  Sha256 refused_digest;   // digest of the manifest refused
+  std::int64_t seen_at = 0;
+};
+
+enum class LocalState : std::uint8_t {
+  wanted, transferring, verifying, complete, quarantined, dropped, paused
+};
+std::string_view to_string(LocalState s);
+
+struct LocalReplica {
+  std::string instance_id;
+  LocalState state = LocalState::wanted;
+  std::string path;   // absolute path of the version directory once placed (or published)
+  std::string last_error;
+  Bytes resume_data;  // libtorrent resume data, opaque here
+  std::uint64_t bytes_done = 0;
+  std::int64_t updated_at = 0;
+};
+
+using VersionVector = std::map<PublicKey, std::uint64_t>;
+
+class Catalog {
+ public:
+  // Opens (creating if needed, unless read-only) the environment in `options.dir`.
+  // `projects` must outlive the catalog.
+  static Result<std::unique_ptr<Catalog>> open(const CatalogOptions& options,
+                                               const ProjectRegistry& projects);
+  virtual ~Catalog() = default;
+
+  // --- federation identity -------------------------------------------------------
+  // The pinned federation authority key (zero until pinned).
+  virtual Result<PublicKey> authority() const = 0;
+  // Pins the authority key; `conflict` if a different key is already pinned.
+  virtual Status pin_authority(const PublicKey& key) = 0;
+  // The current roster (newest valid serial), if any.
+  virtual Result<std::optional<Roster>> roster() const = 0;
+  // Out-of-band import (`fedswarm federation import`): a roster envelope signed by the
+  // pinned authority becomes current if its serial is higher and it has not expired.
+  // The envelope also enters the record log in sequence when its turn comes via
+  // gossip. Errors: unauthorized (wrong author, bad signature), invalid (expired,
+  // stale serial).
+  virtual Status import_roster(const Envelope& env, std::int64_t now) = 0;
+
+  // --- records -------------------------------------------------------------------
+  // Status of a version: retracted if a retraction exists; else superseded if a newer
+  // version (by version string) exists; else published. `latest` is the newest version
+  // unless it is retracted (then no version of the dataset is latest).
+  virtual Result<IngestResult> ingest(const Envelope& env, std::int64_t now) = 0;
+  // Several records in one write transaction (gossip batches, bulk loads); results in
+  // input order. `signatures_checked` skips re-verifying signatures the caller
+  // verified already (e.g. on a worker thread); every other rule still applies.
+  // Larger batches amortise the commit (fsync) and index page writes: bulk loads should
+  // pass thousands of records at once.
+  virtual Result<std::vector<IngestResult>> ingest_batch(std::span<const Envelope> envs,
+                                                         std::int64_t now,
+                                                         bool signatures_checked = false) = 0;
+  // Signs `body` as the next record of `key`'s log and ingests it, in one transaction.
+  // The record must pass every receipt rule (e.g. the key must be granted the
+  // institution) or nothing is stored. With `local`, that local replica row is written
+  // in the same transaction (publish: the record and "this node holds it" land together).
+  virtual Result<Envelope> append_local(const SigningKey& key, RecordKind kind, Bytes body,
+                                        std::int64_t now, const LocalReplica* local = nullptr) = 0;
+
+  virtual Result<VersionVector> version_vector() const = 0;
+  // Records of `author` with seq > after, in seq order, at most `max_records` and about
+  // `max_bytes` of encoded envelopes (at least one record if any).
+  virtual Result<std::vector<Envelope>> records_after(const PublicKey& author, std::uint64_t after,
+                                                      std::size_t max_records,
+                                                      std::size_t max_bytes) const = 0;
+  virtual Result<std::uint64_t> record_count() const = 0;
+
+  // --- dataset versions ------------------------------------------------------------
+  virtual Result<std::optional<VersionInfo>> version(std::string_view instance_id) const = 0;
+  // Every version of a dataset, oldest first.
+  virtual Result<std::vector<VersionInfo>> versions_of(std::string_view dataset_id) const = 0;
+  virtual Result<Manifest> manifest(std::string_view instance_id) const = 0;
+  virtual Result<std::optional<FileRef>> find_tracking_id(std::string_view tracking_id) const = 0;
+  virtual Result<std::vector<FileRef>> find_sha256(const Sha256& digest) const = 0;
+  virtual Result<SearchResult> search(const SearchQuery& query) const = 0;
+  // Names of every indexed facet.
+  virtual Result<std::vector<std::string>> facet_names() const = 0;
+
+  virtual Result<std::vector<ReplicaLocation>> replicas(std::string_view instance_id) const = 0;
+  virtual Result<std::vector<ClaimInfo>> claims(std::string_view instance_id) const = 0;
+  virtual Result<std::vector<ConflictInfo>> conflicts() const = 0;
+
+  // --- local replica state -----------------------------------------------------------
+  virtual Status put_local(const LocalReplica& replica) = 0;
+  virtual Result<std::optional<LocalReplica>> local(std::string_view instance_id) const = 0;
+  virtual Result<std::vector<LocalReplica>> locals() const = 0;
+
+  // --- maintenance -------------------------------------------------------------------
+  // Size of the data file on disk and of the map.
+  struct Stats {
+    std::uint64_t file_bytes = 0;
+    std::uint64_t map_bytes = 0;
+    std::uint64_t versions = 0;
+    std::uint64_t records = 0;
+  };
+  virtual Result<Stats> stats() const = 0;
+};
+
+}  // namespace fedswarm

@@ -1,0 +1,118 @@
+// Every `fedswarm` subcommand: an options struct, a run function (also called in-process
+// by `fedswarm demo`), and the CLI11 registration. Run functions write human or JSON
+// output to `out` and return an ExitCode (Output.hpp).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "fedswarm/engine/NodeHome.hpp"
+
+namespace fedswarm::cli {
+
+// Options every command shares.
+struct Context {
+  std::string home;   // --home, or $FEDSWARM_HOME, or ~/.fedswarm
+  bool json = false;  // --json
+  int exit_code = 0;  // set by the command that ran
+
+  Result<NodeHome> open_home() const;
+};
+
+struct InitOptions {
+  std::string site;
+  std::string tier = "2";
+  std::string listen = "127.0.0.1:7400";
+  int swarm_port = 7401;
+  std::string data_root;
+  std::string capacity;
+};
+int run_init(Context& ctx, const InitOptions& o, std::ostream& out);
+
+struct FederationOptions {
+  std::string dir;         // authority folder
+  std::string name;        // federation init
+  std::string node_home;   // add-node/grant: read key, site, tier, endpoints from a node home
+  std::string key;         // or give the key in hex
+  std::string site;
+  std::string tier;
+  std::vector<std::string> endpoints;
+  int swarm_port = 0;
+  std::string capacity;
+  std::vector<std::string> projects;
+  std::vector<std::string> institutions;
+  std::string output;      // roster file
+  std::string valid = "365d";
+  std::string file;        // import
+};
+int run_federation_init(Context& ctx, const FederationOptions& o, std::ostream& out);
+int run_federation_add_node(Context& ctx, const FederationOptions& o, std::ostream& out);
+int run_federation_grant(Context& ctx, const FederationOptions& o, std::ostream& out);
+int run_federation_roster(Context& ctx, const FederationOptions& o, std::ostream& out);
+int run_federation_import(Context& ctx, const FederationOptions& o, std::ostream& out);
+int run_federation_show(Context& ctx, const FederationOptions& o, std::ostream& out);
+
+struct PublishOptionsCli {
+  std::vector<std::string> paths;
+  bool dry_run = false;
+};
+int run_publish(Context& ctx, const PublishOptionsCli& o, std::ostream& out);
+
+struct SearchOptions {
+  std::vector<std::string> constraints;  // facet=value
+  std::string facets;                    // "f1,f2" or "all"
+  bool all_versions = false;
+  bool include_retracted = false;
+  std::size_t limit = 10;
+  std::size_t offset = 0;
+};
+int run_search(Context& ctx, const SearchOptions& o, std::ostream& out);
+
+struct ShowOptions {
+  std::string target;  // DATASET or DATASET.vVERSION
+  bool files = true;
+};
+int run_show(Context& ctx, const ShowOptions& o, std::ostream& out);
+
+struct RetractOptions {
+  std::string target;  // DATASET.vVERSION
+  std::string reason;
+  std::string errata;
+  std::string as_authority;  // authority folder: sign as the federation authority
+};
+int run_retract(Context& ctx, const RetractOptions& o, std::ostream& out);
+
+struct CheckOptions {
+  std::vector<std::string> targets;  // files or tracking ids
+};
+int run_check(Context& ctx, const CheckOptions& o, std::ostream& out);
+
+struct StatusOptions {};
+int run_status(Context& ctx, const StatusOptions& o, std::ostream& out);
+
+struct DemoOptions {
+  bool keep = false;
+  std::string dir;
+  std::uint64_t seed = 0;
+};
+int run_demo(Context& ctx, const DemoOptions& o, std::ostream& out);
+
+void add_init_command(CLI::App& app, Context& ctx);
+void add_federation_commands(CLI::App& app, Context& ctx);
+void add_publish_command(CLI::App& app, Context& ctx);
+void add_search_command(CLI::App& app, Context& ctx);
+void add_show_command(CLI::App& app, Context& ctx);
+void add_retract_command(CLI::App& app, Context& ctx);
+void add_check_command(CLI::App& app, Context& ctx);
+void add_status_command(CLI::App& app, Context& ctx);
+void add_demo_command(CLI::App& app, Context& ctx);
+
+// Splits "CMIP6.….gr.v20190101" into dataset id and version; version empty if the
+// last component is not vYYYYMMDD-shaped.
+std::pair<std::string, std::string> split_instance_id(const std::string& s);
+
+}  // namespace fedswarm::cli
