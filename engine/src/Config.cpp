@@ -58,7 +58,8 @@ Status check_known(const toml::table& root, const std::filesystem::path& file) {
       {"node", {"site", "tier", "data_root", "capacity"}},
       {"federation", {"authority_key"}},
       {"network", {"listen", "swarm_port"}},
-      {"gossip", {"interval_ms", "fanout", "batch_bytes", "suspect_after_ms", "down_after_ms"}},
+      {"gossip", {"interval_ms", "fanout", "batch_bytes", "suspect_after_ms", "down_after_ms", "handshake_timeout_ms",
+                  "backoff_max_ms", "verify_threads"}},
       {"retraction", {"action"}},
       {"projects", {"cv_dir", "templates"}},
   };
@@ -156,6 +157,11 @@ Result<Config> Config::load(const std::filesystem::path& file, const std::filesy
   FEDSWARM_TRY(read_uint(root, file, "gossip", "batch_bytes", c.gossip_batch_bytes, 4096));
   FEDSWARM_TRY(read_uint(root, file, "gossip", "suspect_after_ms", c.suspect_after_ms, 10));
   FEDSWARM_TRY(read_uint(root, file, "gossip", "down_after_ms", c.down_after_ms, 10));
+  FEDSWARM_TRY(read_uint(root, file, "gossip", "handshake_timeout_ms", c.handshake_timeout_ms, 10));
+  FEDSWARM_TRY(read_uint(root, file, "gossip", "backoff_max_ms", c.backoff_max_ms, 10));
+  FEDSWARM_TRY(read_uint(root, file, "gossip", "verify_threads", c.verify_threads));
+  if (c.down_after_ms <= c.suspect_after_ms)
+    return bad_value(file, "gossip.down_after_ms", "a number of milliseconds larger than gossip.suspect_after_ms");
 
   std::string action = "keep";
   FEDSWARM_TRY(read_string(root, file, "retraction", "action", action));
@@ -209,7 +215,13 @@ std::string Config::render_toml() const {
     << "batch_bytes = " << gossip_batch_bytes << "\n"
     << "# A member not heard from for this long is suspect, then down (retried with backoff).\n"
     << "suspect_after_ms = " << suspect_after_ms << "\n"
-    << "down_after_ms = " << down_after_ms << "\n\n"
+    << "down_after_ms = " << down_after_ms << "\n"
+    << "# A peer that has not completed the handshake (or a frame) within this long is dropped.\n"
+    << "handshake_timeout_ms = " << handshake_timeout_ms << "\n"
+    << "# Reconnect backoff doubles from interval_ms up to this cap after failures or refusals.\n"
+    << "backoff_max_ms = " << backoff_max_ms << "\n"
+    << "# Threads verifying signatures of received records (0: one per core).\n"
+    << "verify_threads = " << verify_threads << "\n\n"
     << "[retraction]\n"
     << "# Local copy of a retracted version: \"keep\" (keep and flag), \"quarantine\" (move to\n"
     << "# <data_root>/.quarantine) or \"delete\".\n"

@@ -39,6 +39,7 @@ Result<std::unique_ptr<Catalog>> CatalogImpl::open(const CatalogOptions& options
   eo.read_only = options.read_only;
   eo.initial_map_bytes = options.initial_map_bytes;
   eo.max_map_bytes = options.max_map_bytes;
+  eo.durable = options.durable;
   FEDSWARM_ASSIGN_OR_RETURN(auto env, LmdbEnv::open(eo));
   std::unique_ptr<CatalogImpl> cat(new CatalogImpl(std::move(env), projects));
   auto specs = cat->t_.specs();

@@ -63,7 +63,17 @@ Result<std::uint64_t> CatalogIngest::next_seq(const PublicKey& author) {
 
 Result<IngestResult> CatalogIngest::ingest(const Envelope& env, bool signature_checked) {
   FEDSWARM_ASSIGN_OR_RETURN(std::uint64_t * have, vv_slot(env.author));
-  if (env.seq <= *have) return outcome(IngestOutcome::duplicate);
+  if (env.seq <= *have) {
+    // A replay of the stored record changes nothing. A *different* record at a seq
+    // already taken is the author equivocating (or a key used twice): refuse it, so the
+    // peer relaying it is disconnected and every node keeps the record it has.
+    FEDSWARM_ASSIGN_OR_RETURN(auto stored, CatalogLog::after(txn_, t_, env.author, env.seq - 1, 1, 1));
+    if (!stored.empty() && stored.front().seq == env.seq && !(stored.front().signature == env.signature))
+      return refused(make_error(Errc::conflict, "seq_conflict",
+                                "record " + std::to_string(env.seq) + " of " + short_key(env.author) +
+                                    " differs from the record already stored under that seq; the first one is kept"));
+    return outcome(IngestOutcome::duplicate);
+  }
   if (env.seq > *have + 1) return park(env, signature_checked);
   FEDSWARM_ASSIGN_OR_RETURN(IngestResult r, apply(env, signature_checked));
   if (r.outcome == IngestOutcome::stored) {

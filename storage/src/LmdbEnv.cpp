@@ -59,7 +59,8 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const Options& options) {
   // NORDAHEAD: lookups are random; the kernel's readahead on a page fault would read
   // up to megabytes per B-tree page once the catalog outgrows RAM (measured: thrashing
   // at 10M versions on a 23 GiB machine).
-  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (options.read_only ? MDB_RDONLY : 0u);
+  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (options.read_only ? MDB_RDONLY : 0u) |
+                   (options.durable ? 0u : static_cast<unsigned>(MDB_NOSYNC | MDB_NOMETASYNC));
   if (int rc = mdb_env_open(env->env_, options.dir.c_str(), flags, 0640); rc != 0) {
     Error e = lmdb_error(rc, *env, "open");
     mdb_env_close(env->env_);

@@ -39,6 +39,7 @@ class LmdbEnv {
     std::uint64_t initial_map_bytes = 64u << 20;
     std::uint64_t max_map_bytes = 1ull << 40;
     unsigned max_tables = 32;
+    bool durable = true;  // false: MDB_NOSYNC | MDB_NOMETASYNC (see CatalogOptions)
   };
   struct TableSpec {
     const char* name;

@@ -43,10 +43,14 @@ class CliWorld {
 
   // A node home admitted to the federation: member, granted `institutions` of CMIP6
   // (none = all), roster imported.
+  // `init_args` are passed to `fedswarm init` (e.g. --listen).
   std::string node(const std::string& site, const std::string& tier = "2",
-                   const std::vector<std::string>& institutions = {}) {
+                   const std::vector<std::string>& institutions = {}, const std::vector<std::string>& init_args = {},
+                   bool import_roster = true) {
     std::string home = (dir_ / site).string();
-    must({"--home", home, "init", "--site", site, "--tier", tier});
+    std::vector<std::string> init{"--home", home, "init", "--site", site, "--tier", tier};
+    init.insert(init.end(), init_args.begin(), init_args.end());
+    must(init);
     must({"federation", "add-node", "--dir", auth_.string(), "--from-home", home});
     std::vector<std::string> grant{"federation", "grant", "--dir", auth_.string(), "--from-home", home, "--project", "CMIP6"};
     for (const auto& i : institutions) {
@@ -54,7 +58,7 @@ class CliWorld {
       grant.push_back(i);
     }
     must(grant);
-    refresh_roster({home});
+    if (import_roster) refresh_roster({home});
     return home;
   }
 

@@ -447,6 +447,19 @@ TEST_CASE("append_local writes the local replica row in the same transaction as 
   CHECK_FALSE(w.cat->version(ipsl_tas().dataset_id() + ".v20190101")->has_value());
 }
 
+TEST_CASE("a replay changes nothing, a different record under a taken seq is refused") {
+  CatalogWorld w;
+  Envelope first = w.manifest_record(w.ipsl, w.manifest(ipsl_tas(), "v20180101"));
+  REQUIRE(w.ingest(first).outcome == IngestOutcome::stored);
+  auto before = Snapshot::of(*w.cat);
+  CHECK(w.ingest(first).outcome == IngestOutcome::duplicate);
+  Envelope other = Envelope::sign(w.ipsl, first.seq, RecordKind::manifest, w.manifest(ipsl_tas(), "v20190101").encode());
+  auto r = w.ingest(other);
+  CHECK(r.outcome == IngestOutcome::refused);
+  CHECK(r.error->reason == "seq_conflict");
+  Snapshot::of(*w.cat).check_same(before);
+}
+
 TEST_CASE("records_after pages through an author's log") {
   CatalogWorld w;
   std::vector<Envelope> sent;

@@ -44,6 +44,8 @@ int run(int argc, char** argv) {
   add_retract_command(app, ctx);
   add_check_command(app, ctx);
   add_status_command(app, ctx);
+  add_node_commands(app, ctx);
+  add_peers_command(app, ctx);
   add_demo_command(app, ctx);
 
   try {

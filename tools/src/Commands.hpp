@@ -94,6 +94,18 @@ int run_check(Context& ctx, const CheckOptions& o, std::ostream& out);
 struct StatusOptions {};
 int run_status(Context& ctx, const StatusOptions& o, std::ostream& out);
 
+struct NodeRunOptionsCli {
+  std::string log_level = "info";
+};
+int run_node_run(Context& ctx, const NodeRunOptionsCli& o, std::ostream& out);
+
+struct PeersOptions {};
+int run_peers(Context& ctx, const PeersOptions& o, std::ostream& out);
+
+// After a command appended records to the catalog: asks a running node to push them
+// now. Silent when no node runs (the node finds them at its next round when started).
+void notify_node(const NodeHome& home);
+
 struct DemoOptions {
   bool keep = false;
   std::string dir;
@@ -110,6 +122,8 @@ void add_retract_command(CLI::App& app, Context& ctx);
 void add_check_command(CLI::App& app, Context& ctx);
 void add_status_command(CLI::App& app, Context& ctx);
 void add_demo_command(CLI::App& app, Context& ctx);
+void add_node_commands(CLI::App& app, Context& ctx);
+void add_peers_command(CLI::App& app, Context& ctx);
 
 // Splits "CMIP6.….gr.v20190101" into dataset id and version; version empty if the
 // last component is not vYYYYMMDD-shaped.

@@ -25,6 +25,7 @@ int run_publish(Context& ctx, const PublishOptionsCli& o, std::ostream& out) {
   auto report = publisher.run(options);
   bar.finish();
   if (!report) return report_error(report.error(), ctx.json);
+  if (!o.dry_run) notify_node(*home);
 
   if (ctx.json) {
     nlohmann::json versions = nlohmann::json::array();

@@ -55,6 +55,7 @@ int run_retract(Context& ctx, const RetractOptions& o, std::ostream& out) {
     seq = env->seq;
     by = home->config().site;
   }
+  notify_node(*home);
   if (ctx.json) out << nlohmann::json{{"retracted", o.target}, {"reason", o.reason}, {"errata_id", o.errata}, {"seq", seq}}.dump(2) << "\n";
   else out << "Retracted " << o.target << " (signed by " << by << ", record " << seq << ")\n"
            << "  reason  " << o.reason << "\n" << (o.errata.empty() ? "" : "  errata  " + o.errata + "\n");

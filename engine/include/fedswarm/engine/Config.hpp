@@ -41,6 +41,9 @@ struct Config {
   std::uint32_t gossip_batch_bytes = 1u << 20;
   std::uint32_t suspect_after_ms = 3000;
   std::uint32_t down_after_ms = 10000;
+  std::uint32_t handshake_timeout_ms = 5000;
+  std::uint32_t backoff_max_ms = 60000;
+  std::uint32_t verify_threads = 0;        // 0: one per core
   // [retraction]
   RetractionAction on_retraction = RetractionAction::keep;
   // [projects]

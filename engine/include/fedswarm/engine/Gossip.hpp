@@ -1,0 +1,149 @@
+// Gossip: Scuttlebutt anti-entropy of signed records between peers (DESIGN §4), as pure
+// logic: no sockets, no threads, no clock. The node daemon drives it over real peer
+// links; tests and the benchmark drive the very same class over a simulated network.
+//
+// Rules
+// - Every round the daemon calls `round(live)`: the node sends its digest (version
+//   vector: author → highest contiguous seq) to `fanout` random live peers.
+// - A peer receiving a digest sends, for every author it knows more of, the missing
+//   records in seq order, in batches bounded by `batch_bytes`/`batch_records` (at most
+//   `batches_per_exchange` batches per digest; the rest follows in later rounds), and
+//   answers a non-reply digest with its own digest marked `reply`, so the exchange is
+//   push-pull in one round trip. Authority records (rosters) go first, so a newer roster
+//   arrives before the records it permits.
+// - A reply digest is a delta: it lists only the authors of the request the replier
+//   has fewer records of (with its own seq), and is not sent at all when it lacks
+//   nothing; absent authors in a reply mean "nothing wanted". So a round in which
+//   nothing is new costs one digest per contacted peer.
+// - Records are not sent again to a peer that got them (or showed it holds them) within
+//   the last `resend_after_rounds` rounds, so a peer still ingesting a large catch-up is
+//   not sent the same records by every exchange; a lost batch is resent after that.
+//   (Except the authority's: whatever roster records a digest shows missing are sent.)
+// - New local records are pushed at once to `fanout` random live peers (`push`),
+//   preceded by the authority's records a peer is known (from its digests) to lack. With
+//   `relay_new`, records a node stores for the first time from a peer are pushed on to
+//   `fanout` random peers of the last `round`'s live list as well (rumor mongering on
+//   top of anti-entropy; see bench/gossip_bench.cpp for what it buys).
+// - Any node relays any record: trust comes from signatures, checked by the store.
+// - Records a peer sends that the store refuses are counted by reason, and the peer is
+//   `punish`ed once per batch (the daemon disconnects and backs it off) when the
+//   refusal is its fault: not for `io` (ours) or `conflict` (an honest relay of a
+//   conflicting manifest, a gap too large to park), and not for a roster-dependent
+//   refusal (publisher_not_granted, author_not_member, author_unknown, not_tier1,
+//   not_version_publisher, no_roster, no_authority) while the peer has shown, by a
+//   digest, more authority records than we hold: then our roster is the stale one.
+//   Replays and parked (gap) records are not refusals.
+//
+// Contract: single-threaded — every call from the thread that owns the node's state
+// (the daemon's io thread, or the simulation loop). The store and net must outlive it.
+// `net.send` and `net.punish` may be called from inside any of the calls; they must not
+// call back into this object.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fedswarm/protocol/GossipMessage.hpp"
+#include "fedswarm/storage/Catalog.hpp"
+
+namespace fedswarm {
+
+using PeerId = PublicKey;  // peers are known by their node key
+
+// What gossip needs of the catalog (the daemon adapts Catalog; the simulation may use an
+// in-memory store implementing the same receipt rules).
+class GossipStore {
+ public:
+  virtual ~GossipStore() = default;
+  virtual VersionVector version_vector() = 0;
+  virtual std::vector<Envelope> records_after(const PublicKey& author, std::uint64_t after, std::size_t max_records,
+                                              std::size_t max_bytes) = 0;
+  // Applies a batch received from a peer; one result per record, in order.
+  virtual std::vector<IngestResult> ingest(const std::vector<Envelope>& records) = 0;
+  // The federation authority's key (its records are sent first).
+  virtual PublicKey authority() = 0;
+};
+
+// How gossip talks to peers.
+class GossipNet {
+ public:
+  virtual ~GossipNet() = default;
+  virtual void send(const PeerId& to, const GossipMessage& message) = 0;
+  // `peer` sent something that breaks the rules: disconnect and back it off.
+  virtual void punish(const PeerId& peer, const std::string& reason) = 0;
+};
+
+struct GossipConfig {
+  std::uint32_t fanout = 3;
+  std::size_t batch_bytes = 1u << 20;
+  std::size_t batch_records = 2000;
+  std::size_t batches_per_exchange = 8;
+  std::uint32_t resend_after_rounds = 2;
+  bool relay_new = false;
+};
+
+struct GossipStats {
+  std::uint64_t rounds = 0;
+  std::uint64_t digests_sent = 0, digests_received = 0;
+  std::uint64_t records_sent = 0, records_received = 0, records_stored = 0, records_duplicate = 0,
+                records_parked = 0;
+  std::uint64_t bytes_sent = 0, bytes_received = 0;       // encoded message bytes
+  std::uint64_t punishments = 0;
+  std::map<std::string, std::uint64_t> refused;            // by reason
+  std::map<PeerId, std::uint64_t> sent_to, received_from;  // records per peer
+};
+
+class Gossip {
+ public:
+  Gossip(GossipConfig config, GossipStore& store, GossipNet& net, std::uint64_t seed);
+
+  void round(const std::vector<PeerId>& live);
+  void push(const std::vector<Envelope>& records, const std::vector<PeerId>& live);
+  // `wire_bytes`: the size of the message as received, for the byte counters (0: the
+  // message is encoded again to measure it).
+  void on_message(const PeerId& from, const GossipMessage& message, std::size_t wire_bytes = 0);
+  // Forgets what was sent to `peer` (call when its link ends: a new link starts clean).
+  void forget(const PeerId& peer);
+
+  const GossipStats& stats() const { return stats_; }
+
+ private:
+  // What a peer is known to hold or to have been sent, per author, as of a round.
+  struct Mark {
+    std::uint64_t upto = 0;
+    std::uint64_t round = 0;
+  };
+  struct PeerMarks {
+    std::map<PublicKey, Mark> authors;
+    std::uint64_t authority_seq = 0;  // highest authority seq the peer's digests showed
+    bool authority_known = false;
+  };
+
+  // `bytes`: the message's encoded size if known (0: measured here).
+  void send(const PeerId& to, const GossipMessage& m, std::size_t bytes = 0);
+  void answer_digest(const PeerId& from, const Digest& d);
+  void ingest_batch(const PeerId& from, const RecordBatch& batch);
+  // Sends `records` (any authors, each in seq order) to `to` in bounded batches.
+  void send_records(const PeerId& to, const std::vector<Envelope>& records);
+  // `records` preceded by the authority's records `peer` is known to lack.
+  std::vector<Envelope> with_roster(const PeerId& peer, const std::vector<Envelope>& records);
+  void mark(const PeerId& peer, const PublicKey& author, std::uint64_t upto);
+  std::vector<PeerId> pick(const std::vector<PeerId>& live, std::size_t k, const PeerId* except = nullptr);
+  bool peer_at_fault(const PeerId& from, const Error& e);
+  Digest digest();
+
+  GossipConfig config_;
+  GossipStore& store_;
+  GossipNet& net_;
+  std::mt19937_64 rng_;
+  GossipStats stats_;
+  std::uint64_t round_ = 0;
+  std::uint64_t authority_seq_ = 0;  // ours, as of the last digest built or answered
+  std::vector<PeerId> live_;         // as given to the last `round`
+  std::map<PeerId, PeerMarks> marks_;
+};
+
+}  // namespace fedswarm
