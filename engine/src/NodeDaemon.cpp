@@ -287,7 +287,9 @@ struct NodeDaemon::Impl : GossipNet {
       timer->async_wait([socket](const boost::system::error_code& e) {
         if (!e) socket->cancel();
       });
-      asio::async_connect(*socket, results, [this, peer, socket, timer](const boost::system::error_code& e, const tcp::endpoint&) {
+      // The single-endpoint connect: the range form reopens the socket per attempt,
+      // which would drop the bind above.
+      socket->async_connect(results.begin()->endpoint(), [this, peer, socket, timer](const boost::system::error_code& e) {
         timer->cancel();
         if (stopping) return;
         if (e) return dial_failed(peer, "connect: " + e.message());

@@ -39,7 +39,7 @@ int run_peers(Context& ctx, const PeersOptions&, std::ostream& out) {
     t.add({p.value("site", ""), p.value("tier", ""), p.value("address", ""), state, ms_ago(p["last_seen_ms_ago"]),
            std::to_string(p.value("records_sent", 0)) + " / " + std::to_string(p.value("records_received", 0)),
            human_bytes(p.value("bytes_sent", std::uint64_t{0})) + " / " + human_bytes(p.value("bytes_received", std::uint64_t{0})),
-           lag_cell(p["behind"], p["ahead"]), backoff, p.value("last_error", "")});
+           lag_cell(p["behind"], p["ahead"]), backoff, p.value("connected", false) ? "" : p.value("last_error", "")});
   }
   if (t.empty()) {
     out << "no peers: the roster lists no other member (fedswarm federation import a roster with them)\n";
