@@ -25,6 +25,10 @@
 #include "fedswarm/engine/ControlClient.hpp"
 #include "fedswarm/engine/Gossip.hpp"
 #include "fedswarm/engine/Membership.hpp"
+#include "fedswarm/engine/RetractionActions.hpp"
+#include "fedswarm/engine/SubscriptionPlanner.hpp"
+#include "fedswarm/engine/SubscriptionStore.hpp"
+#include "fedswarm/engine/SwarmEngine.hpp"
 
 namespace fedswarm {
 
@@ -92,12 +96,19 @@ struct NodeDaemon::Impl : GossipNet {
   std::unique_ptr<CatalogGossipStore> store;
   std::unique_ptr<Gossip> gossip;
   std::unique_ptr<Membership> membership;
+  std::unique_ptr<SwarmEngine> swarm;
+  std::unique_ptr<RetractionActions> retractions;
+  std::vector<Subscription> subscriptions;
+  std::uint64_t stored_seen = 0;   // gossip records_stored at the last plan
+  bool plan_due = true;            // subscriptions, retractions or the catalog changed
+  bool poll_posted = false;
 
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   asio::ip::address local_address;
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer round_timer{io};
+  asio::steady_timer swarm_timer{io};
   tcp::resolver resolver{io};
   std::unique_ptr<ControlServer> control;
 
@@ -116,6 +127,8 @@ struct NodeDaemon::Impl : GossipNet {
   std::map<std::string, std::uint64_t> link_refusals;
 
   Impl(const NodeHome& h, NodeRunOptions o) : home(h), config(h.config()), options(std::move(o)) {}
+  // The engine goes first: its threads may still post wake-ups to `io` while it stops.
+  ~Impl() { swarm.reset(); }
 
   std::int64_t now_ms() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count() + 1;
@@ -193,12 +206,129 @@ struct NodeDaemon::Impl : GossipNet {
     membership = std::make_unique<Membership>(mc, self);
     FEDSWARM_TRY(refresh_roster());
     FEDSWARM_TRY(open_listener());
+    FEDSWARM_TRY(open_swarm());
     FEDSWARM_ASSIGN_OR_RETURN(control, ControlServer::open(io, control_socket_path(home.dir()),
                                                            [this](const nlohmann::json& r) { return on_control(r); }));
     auto vv = catalog->version_vector();
     if (vv)
       if (auto it = vv->find(self); it != vv->end()) pushed_seq = it->second;
     return {};
+  }
+
+  Status open_swarm() {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_root, ec);
+    if (ec)
+      return make_error(Errc::io, "data_root", "cannot create the data root " + config.data_root.string() + ": " +
+                                                   ec.message() + "; fix [node] data_root in config.toml");
+    SwarmEngineOptions so;
+    so.listen_ip = local_address.to_string();
+    so.port = config.swarm_port;
+    so.data_root = config.data_root;
+    so.catalog = catalog.get();
+    so.key = &home.key();
+    so.projects = &home.projects();
+    // A first start has no clean-stop marker either; only staged data makes it matter.
+    const auto staging = config.data_root / ".staging";
+    bool staged = false;
+    for (const auto& e : std::filesystem::directory_iterator(staging, ec))
+      if (e.path().filename() != ".clean") staged = true;
+    FEDSWARM_ASSIGN_OR_RETURN(swarm, SwarmEngine::start(std::move(so)));
+    swarm->set_wakeup([this] {
+      // From libtorrent's or the worker's thread: only post.
+      asio::post(io, [this] { poll_swarm(); });
+    });
+    retractions = std::make_unique<RetractionActions>(home, *catalog);
+    if (!swarm->clean_start() && staged)
+      log->warn("the previous run did not stop cleanly: staged pieces are re-checked before they are trusted");
+    FEDSWARM_TRY(load_subscriptions());
+    apply_retractions();
+    auto restored = swarm->restore();
+    if (!restored) return std::move(restored).error();
+    for (const auto& e : restored->errors) log->warn("not resumed: {}", e.message);
+    log->info("swarm on {}: seeding {}, fetching {}", swarm->listen_endpoint(), restored->seeding, restored->fetching);
+    return {};
+  }
+
+  Status load_subscriptions() {
+    FEDSWARM_ASSIGN_OR_RETURN(auto store, SubscriptionStore::load(home.dir(), home.projects()));
+    subscriptions = store.subscriptions();
+    plan_due = true;
+    return {};
+  }
+
+  // Every roster member's swarm endpoint (its gossip host and swarm port), but ours.
+  // Private torrents have no peer exchange: fetchers of the same version must be told
+  // about each other, not only about the holders, to swarm.
+  std::vector<std::string> swarm_peers() const {
+    std::vector<std::string> out;
+    for (const auto& [key, info] : membership->peers()) {
+      if (key == self || info.member.endpoints.empty() || info.member.swarm_port == 0) continue;
+      auto hp = split_host_port(info.member.endpoints.front());
+      if (!hp) continue;
+      std::string host = hp->first.find(':') != std::string::npos ? "[" + hp->first + "]" : hp->first;
+      out.push_back(host + ":" + std::to_string(info.member.swarm_port));
+    }
+    return out;
+  }
+
+  // Retracted versions stop being offered or fetched, then the configured action runs.
+  void apply_retractions() {
+    auto locals = catalog->locals();
+    if (!locals) return log->error("reading local replicas: {}", locals.error().message);
+    for (const auto& l : *locals) {
+      auto decision = retractions->decide(l.instance_id);
+      if (decision && *decision && (*decision)->stop_offering && swarm) (void)swarm->remove(l.instance_id);
+    }
+    auto done = retractions->apply_all(unix_now());
+    if (!done) return log->error("applying retractions: {}", done.error().message);
+    for (const auto& o : *done) log->info("retracted {}: {}", o.instance_id, o.why);
+  }
+
+  // What the subscriptions want and is not held: fetch it from the swarm.
+  void plan_fetches() {
+    plan_due = false;
+    apply_retractions();
+    if (subscriptions.empty()) return;
+    auto plan = plan_from_catalog(*catalog, subscriptions);
+    if (!plan) return log->error("subscription plan: {}", plan.error().message);
+    FetchOptions fo;
+    fo.peers = swarm_peers();
+    for (const auto& v : plan->wanted) {
+      if (v.held) continue;
+      auto m = catalog->manifest(v.instance_id);
+      if (!m) {
+        log->warn("cannot fetch {}: {}", v.instance_id, m.error().message);
+        continue;
+      }
+      if (auto st = swarm->fetch(*m, fo); !st) log->warn("cannot fetch {}: {}", v.instance_id, st.error().message);
+    }
+  }
+
+  void poll_swarm() {
+    if (!swarm || stopping) return;
+    for (const auto& e : swarm->poll()) {
+      switch (e.type) {
+        case SwarmEvent::Type::placed:
+          log->info("placed {} at {} (replica record {})", e.instance_id, e.detail, e.record_seq);
+          break;
+        case SwarmEvent::Type::peer_banned:
+          log->warn("banned swarm peer {} (corrupt data for {})", e.detail, e.instance_id);
+          break;
+        default:
+          log->warn("{} {}: {}", to_string(e.type), e.instance_id, e.detail);
+      }
+      if (e.type == SwarmEvent::Type::placed) push_own_records();
+    }
+  }
+
+  void schedule_swarm_poll() {
+    swarm_timer.expires_after(std::chrono::milliseconds(250));
+    swarm_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      poll_swarm();
+      schedule_swarm_poll();
+    });
   }
 
   Status refresh_roster() {
@@ -468,6 +598,13 @@ struct NodeDaemon::Impl : GossipNet {
     if (auto st = refresh_roster(); !st) log->error("reading the roster: {}", st.error().message);
     auto live = membership->live();
     push_own_records();
+    if (swarm) {
+      const auto stored = gossip->stats().records_stored;
+      if (stored != stored_seen || plan_due) {
+        stored_seen = stored;
+        plan_fetches();
+      }
+    }
     gossip->round(live);
     Heartbeat hb = heartbeat();
     for (auto& [key, link] : links) link->send(GossipMessage{hb});
@@ -491,7 +628,21 @@ struct NodeDaemon::Impl : GossipNet {
     if (cmd == "status") return status_json();
     if (cmd == "peers") return peers_json();
     if (cmd == "notify") {
+      // A CLI command changed the catalog or the subscriptions.
+      if (auto st = load_subscriptions(); !st) log->error("subscriptions: {}", st.error().message);
       push_own_records();
+      if (swarm) {
+        if (auto r = swarm->restore(); !r) log->error("swarm restore: {}", r.error().message);
+        plan_fetches();
+      }
+      return {{"ok", true}};
+    }
+    if (cmd == "transfers") return transfers_json();
+    if (cmd == "resume") {
+      if (!swarm) return {{"ok", false}};
+      auto st = swarm->resume_paused(r.value("instance_id", ""));
+      if (!st)
+        return {{"error", {{"code", std::string(to_string(st.error().code))}, {"reason", st.error().reason}, {"message", st.error().message}}}};
       return {{"ok", true}};
     }
     return {{"error", {{"code", "invalid"}, {"reason", "unknown_command"}, {"message", "unknown control command '" + cmd + "'"}}}};
@@ -528,7 +679,54 @@ struct NodeDaemon::Impl : GossipNet {
     return s;
   }
 
-  nlohmann::json status_json() { return node_status_json(snapshot()); }
+  nlohmann::json transfers_json() {
+    nlohmann::json rows = nlohmann::json::array();
+    if (swarm)
+      for (const auto& t : swarm->transfers())
+        rows.push_back({{"instance_id", t.instance_id},
+                        {"kind", std::string(to_string(t.kind))},
+                        {"state", std::string(to_string(t.state))},
+                        {"activity", t.activity},
+                        {"bytes_done", t.bytes_done},
+                        {"bytes_total", t.bytes_total},
+                        {"bytes_downloaded", t.bytes_downloaded},
+                        {"bytes_uploaded", t.bytes_uploaded},
+                        {"bytes_linked", t.bytes_linked},
+                        {"download_rate", t.download_rate},
+                        {"upload_rate", t.upload_rate},
+                        {"peers", t.peers},
+                        {"eta_s", t.eta_seconds},
+                        {"verify_failures", t.verify_failures},
+                        {"hash_failures", t.hash_failures},
+                        {"path", t.path},
+                        {"last_error", t.last_error}});
+    nlohmann::json j = {{"transfers", std::move(rows)}};
+    if (swarm) {
+      auto c = swarm->counters();
+      j["counters"] = {{"placed", c.placed},           {"verify_failures", c.verify_failures},
+                       {"hash_failures", c.hash_failures}, {"file_errors", c.file_errors},
+                       {"stall_restarts", c.stall_restarts}, {"banned_peers", c.banned_peers}};
+      j["swarm_listen"] = swarm->listen_endpoint();
+    }
+    return j;
+  }
+
+  nlohmann::json status_json() {
+    nlohmann::json j = node_status_json(snapshot());
+    if (swarm) {
+      auto c = swarm->counters();
+      std::uint64_t fetching = 0, seeding = 0, paused = 0;
+      for (const auto& t : swarm->transfers()) {
+        if (t.state == LocalState::paused) ++paused;
+        else if (t.kind == TransferKind::seed) ++seeding;
+        else ++fetching;
+      }
+      j["swarm"] = {{"listen", swarm->listen_endpoint()}, {"fetching", fetching}, {"seeding", seeding},
+                    {"paused", paused}, {"placed", c.placed}, {"banned_peers", c.banned_peers}};
+      j["subscriptions"] = subscriptions.size();
+    }
+    return j;
+  }
   nlohmann::json peers_json() { return node_peers_json(snapshot()); }
 
   void shutdown() {
@@ -538,7 +736,10 @@ struct NodeDaemon::Impl : GossipNet {
     boost::system::error_code ec;
     acceptor.close(ec);
     round_timer.cancel();
+    swarm_timer.cancel();
     resolver.cancel();
+    if (swarm)
+      if (auto st = swarm->stop(); !st) log->error("swarm stop: {}", st.error().message);
     signals.cancel(ec);
     if (control) control->close();
     auto all = links;
@@ -571,6 +772,7 @@ int NodeDaemon::run() {
   m.accept();
   m.round();
   m.schedule_round();
+  m.schedule_swarm_poll();
   m.io.run();
   m.log->info("stopped");
   m.log->flush();

@@ -72,7 +72,7 @@ class GossipCluster {
     }
     net_ = net;
     for (std::size_t i = 0; i < n; ++i) add_member("node" + std::to_string(i), "2", {});
-    issue_roster();
+    if (n > 0) issue_roster();
   }
 
   // A member home (not started): listen address i, granted `institutions` (none = all).

@@ -46,6 +46,10 @@ int run(int argc, char** argv) {
   add_status_command(app, ctx);
   add_node_commands(app, ctx);
   add_peers_command(app, ctx);
+  add_transfers_command(app, ctx);
+  add_subscribe_commands(app, ctx);
+  add_verify_command(app, ctx);
+  add_export_torrent_command(app, ctx);
   add_demo_command(app, ctx);
 
   try {

@@ -99,6 +99,11 @@ struct NodeRunOptionsCli {
 };
 int run_node_run(Context& ctx, const NodeRunOptionsCli& o, std::ostream& out);
 
+struct TransfersOptions {
+  bool all = false;  // include seeds
+};
+int run_transfers(Context& ctx, const TransfersOptions& o, std::ostream& out);
+
 struct PeersOptions {};
 int run_peers(Context& ctx, const PeersOptions& o, std::ostream& out);
 
@@ -113,6 +118,28 @@ struct DemoOptions {
 };
 int run_demo(Context& ctx, const DemoOptions& o, std::ostream& out);
 
+struct SubscribeOptions {
+  std::vector<std::string> constraints;  // add: facet=value pairs (several per argument allowed)
+  std::string name;                      // add: --name; remove: the name
+  std::string quota;                     // add: --quota SIZE
+  std::int64_t priority = 0;             // add: --priority
+};
+int run_subscribe_add(Context& ctx, const SubscribeOptions& o, std::ostream& out);
+int run_subscribe_list(Context& ctx, const SubscribeOptions& o, std::ostream& out);
+int run_subscribe_remove(Context& ctx, const SubscribeOptions& o, std::ostream& out);
+
+struct VerifyOptions {
+  std::vector<std::string> targets;  // DATASET or DATASET.vVERSION; none = every complete local replica
+  bool full = false;                 // SHA-256 instead of xxh3-128
+};
+int run_verify(Context& ctx, const VerifyOptions& o, std::ostream& out);
+
+struct ExportTorrentOptions {
+  std::string target;  // DATASET.vVERSION
+  std::string output;  // .torrent file
+};
+int run_export_torrent(Context& ctx, const ExportTorrentOptions& o, std::ostream& out);
+
 void add_init_command(CLI::App& app, Context& ctx);
 void add_federation_commands(CLI::App& app, Context& ctx);
 void add_publish_command(CLI::App& app, Context& ctx);
@@ -124,6 +151,10 @@ void add_status_command(CLI::App& app, Context& ctx);
 void add_demo_command(CLI::App& app, Context& ctx);
 void add_node_commands(CLI::App& app, Context& ctx);
 void add_peers_command(CLI::App& app, Context& ctx);
+void add_transfers_command(CLI::App& app, Context& ctx);
+void add_subscribe_commands(CLI::App& app, Context& ctx);
+void add_verify_command(CLI::App& app, Context& ctx);
+void add_export_torrent_command(CLI::App& app, Context& ctx);
 
 // Splits "CMIP6.….gr.v20190101" into dataset id and version; version empty if the
 // last component is not vYYYYMMDD-shaped.

@@ -1,0 +1,248 @@
+// SwarmEngine: this node's libtorrent session (DESIGN §5) — seeds every complete local
+// replica, fetches the dataset versions it is asked for into a staging area, verifies
+// them against their signed manifests, places them atomically in the DRS tree, records
+// them in the catalog with a signed replica record, and keeps seeding them.
+//
+// What it does
+// - One lt::session, TCP only (no uTP), no DHT/LSD/UPnP/NAT-PMP, no trackers, listening
+//   on exactly `listen_ip:port` (no fallback port; `start` fails if it cannot bind).
+//   Outgoing connections leave from `listen_ip`, since peers are told apart (and banned)
+//   by address. Peers come only from `add_peer` / FetchOptions::peers — replica records
+//   and roster endpoints, chosen by the daemon. Every peer is in libtorrent's global
+//   peer class (local addresses included), so the rate limits below apply to all;
+//   unchoke slots are unlimited: a federation is a few dozen trusted sites.
+// - The torrent of a version is built from the bencoded v2 info dict in its signed
+//   manifest (never a magnet link or peer-supplied metadata); libtorrent checks every
+//   16 KiB block against the signed per-file merkle roots and bans (by address) a peer
+//   whose blocks fail. Files are allocated in full when first opened, so a full disk is
+//   an error on that file rather than a fault in the middle of a memory-mapped write.
+// - fetch: downloads into `<data_root>/.staging/<instance_id>/<version>/`. Files whose
+//   v2 merkle root and size equal a file of an earlier complete local version of the
+//   dataset are hard-linked (copied across file systems) there first; libtorrent's
+//   check finds them complete. When every piece has passed, the torrent leaves the
+//   session and a worker thread checks each file's size and SHA-256 against the
+//   manifest, fsyncs the files and directories, renames the version directory to
+//   `<data_root>/<DRS path>/<version>` (one rename: nothing unverified ever appears in
+//   the DRS tree), fsyncs both parents, and in one catalog transaction records the
+//   LocalReplica `complete` and appends a signed ReplicaRecord (complete). Then the
+//   version is seeded from there. A version whose SHA-256 check fails is deleted from
+//   staging and fetched again, at most `max_verify_failures` times; then it is paused.
+//   If the DRS directory already exists when a fetch starts (a crash between the rename
+//   and the catalog commit), it is verified in place and recorded, or the transfer is
+//   paused with an error if it does not match.
+//   Catalog states: wanted → transferring → verifying → complete; or paused (with
+//   last_error) on an error.
+// - seed: a complete replica whose catalog row holds resume data with the merkle trees
+//   (every version this engine placed, and publisher trees after their first check) is
+//   added in seed mode without re-reading it: libtorrent verifies each piece the first
+//   time a peer asks for it. A tree without such resume data (a publisher's version the
+//   first time) is hash-checked in full — libtorrent needs the merkle trees to answer
+//   peers — and the resulting resume data is stored so the next start skips the check.
+//   Seeds are added in upload mode: libtorrent never writes into a seeded directory. A
+//   seed whose files do not match (found by that check) keeps serving its good pieces
+//   and is reported (SwarmEvent::seed_damaged); `fedswarm verify` decides what to do.
+// - Resume data: saved to LocalReplica.resume_data every `resume_save_interval` for
+//   active fetches, when a fetch finishes, and by `stop`. `stop` writes the clean-stop
+//   marker `<data_root>/.staging/.clean`; `start` reads and removes it. After a start
+//   without the marker (a crash, a kill, or destruction without `stop`), resume data
+//   written by the previous run is used only for its merkle trees and peers: its
+//   have-pieces are dropped, so libtorrent re-checks the staged files before trusting
+//   any piece.
+// - Stalls: an active fetch whose verified bytes do not grow for `stall_timeout` is
+//   taken out of the session and added again from its resume data. (libtorrent 2.0.8
+//   can wedge a v2 torrent with one-block pieces after a corrupt piece: it keeps asking
+//   peers for that block's hash and refusing the answers.)
+// - Errors on disk (full disk, permissions, a missing data root, a file in the way):
+//   the transfer is paused, its catalog row gets state `paused` and last_error (what
+//   failed and what to do); nothing is placed. `resume_paused` retries at once; paused
+//   transfers are also retried every `retry_interval` (except after repeated
+//   verification failures or a mismatching DRS directory, which need an operator).
+//
+// Threading
+// - Every member function must be called from one thread, the owner (the daemon's io
+//   thread): start, seed, fetch, restore, add_peer, remove, resume_paused, poll,
+//   transfers, counters, stop and the destructor. None blocks for long except `start`
+//   (waits for the listen result, at most start_timeout), `stop` (waits for resume
+//   data, at most stop_timeout) and both `stop` and the destructor, which wait for the
+//   worker to finish the file it is hashing.
+// - libtorrent runs its own threads; alerts are handled only in `poll`, on the owner
+//   thread. Call it periodically (e.g. every 100–500 ms); `set_wakeup` registers a
+//   callback (called from libtorrent's or the worker's thread; it must only post, e.g.
+//   asio::post(io, [&]{ engine.poll(); })) so `poll` can run as soon as there is work.
+// - Preparing staging (links, copies) and verification/placement (SHA-256 of whole
+//   versions, fsync, rename, the catalog commit) run in order on one worker thread owned
+//   by the engine; `poll` collects the results. The catalog is used from both threads
+//   (Catalog is thread-safe).
+//
+// Wiring (the daemon): start with the IP of [network] listen and [network] swarm_port,
+// then `restore()`; `seed()` each version this node publishes; `fetch()` what policy
+// wants; `add_peer()` for each replica record / roster member (its endpoint host and
+// swarm_port); `remove()` on a retraction or a withdrawal; `poll()` on a timer and from
+// the wakeup; `stop()` on shutdown.
+//
+// Errors (Result/Status): `invalid` (manifest whose info dict does not describe its
+// files, bad endpoint, bad options), `conflict` (a retracted version; seeding a version
+// that is being fetched), `not_found` (no directory to seed; a catalog row without its
+// manifest, in restore), `io` (listen failure, catalog failure, marker), `unavailable`
+// (after stop). Failures of a transfer itself are not errors of
+// these calls: they are reported in `transfers`, the catalog and poll's events.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fedswarm/protocol/Manifest.hpp"
+#include "fedswarm/protocol/ProjectTemplate.hpp"
+#include "fedswarm/protocol/SigningKey.hpp"
+#include "fedswarm/storage/Catalog.hpp"
+
+namespace fedswarm {
+
+struct SwarmEngineOptions {
+  // IP literal to listen on and to connect from ("0.0.0.0" or "::": every interface,
+  // outgoing connections from the system's choice). The node config's swarm host.
+  std::string listen_ip;
+  std::uint16_t port = 0;  // [network] swarm_port; 0 = a free port (tests), see listen_port()
+  std::filesystem::path data_root;  // must exist when a fetch starts (else it is paused)
+  Catalog* catalog = nullptr;                 // required; must outlive the engine
+  const SigningKey* key = nullptr;            // required; signs replica records
+  const ProjectRegistry* projects = nullptr;  // required; DRS paths of dataset ids
+  std::function<std::int64_t()> clock;        // unix seconds for records; empty = system clock
+  std::chrono::milliseconds resume_save_interval{30'000};
+  std::chrono::milliseconds retry_interval{60'000};     // paused transfers; 0 = only resume_paused()
+  std::chrono::milliseconds reconnect_interval{5'000};  // re-dial known peers of active fetches
+  // An active fetch whose verified bytes have not grown this long is taken out of the
+  // session and added again (0 = never); checked every reconnect_interval.
+  std::chrono::milliseconds stall_timeout{120'000};
+  std::chrono::milliseconds start_timeout{10'000};
+  std::chrono::milliseconds stop_timeout{10'000};
+  std::int64_t upload_rate_limit = 0;    // bytes/s over all peers; 0 = unlimited
+  std::int64_t download_rate_limit = 0;  // bytes/s over all peers; 0 = unlimited
+  std::uint32_t max_verify_failures = 3;
+};
+
+struct FetchOptions {
+  std::vector<std::string> peers;        // "ip:port" ("[v6]:port") to connect to at once
+  std::int64_t download_rate_limit = 0;  // bytes/s for this transfer; 0 = unlimited
+};
+
+enum class TransferKind : std::uint8_t { fetch, seed };
+std::string_view to_string(TransferKind k);
+
+// One row of `fedswarm transfers`.
+struct TransferInfo {
+  std::string instance_id;
+  TransferKind kind = TransferKind::fetch;
+  LocalState state = LocalState::transferring;  // transferring, verifying, complete (seeding), paused
+  // What it is doing now: "checking", "downloading", "verifying", "seeding", "paused".
+  std::string activity;
+  std::uint64_t bytes_done = 0;        // verified bytes present
+  std::uint64_t bytes_total = 0;
+  std::uint64_t bytes_downloaded = 0;  // payload received from peers since start()
+  std::uint64_t bytes_uploaded = 0;    // payload sent to peers since start()
+  std::uint64_t bytes_linked = 0;      // hard-linked or copied from an earlier local version
+  std::int64_t download_rate = 0;      // payload bytes/s
+  std::int64_t upload_rate = 0;
+  int peers = 0;
+  std::int64_t eta_seconds = -1;       // -1 = unknown
+  std::uint32_t verify_failures = 0;   // SHA-256 checks of the whole version that failed
+  std::uint32_t hash_failures = 0;     // pieces that failed their merkle check (bad peers)
+  std::string path;                    // version directory: staging while fetching, then final
+  std::string last_error;
+};
+
+struct SwarmEvent {
+  enum class Type : std::uint8_t {
+    placed,         // detail = final path; record_seq = the replica record (0 if refused: see message)
+    verify_failed,  // detail = what did not match; the version is fetched again unless paused
+    paused,         // detail = last_error
+    seed_damaged,   // detail = what the check found
+    peer_banned,    // detail = peer address (instance_id of the torrent it was banned in)
+  };
+  Type type = Type::placed;
+  std::string instance_id;
+  std::string detail;
+  std::uint64_t record_seq = 0;
+};
+std::string_view to_string(SwarmEvent::Type t);
+
+struct SwarmCounters {
+  std::uint64_t placed = 0;
+  std::uint64_t verify_failures = 0;
+  std::uint64_t hash_failures = 0;
+  std::uint64_t file_errors = 0;
+  std::uint64_t resume_saves = 0;
+  std::uint64_t stall_restarts = 0;
+  std::vector<std::string> banned_peers;  // addresses, sorted
+};
+
+// What `restore` re-added.
+struct RestoreReport {
+  std::size_t seeding = 0;
+  std::size_t fetching = 0;
+  std::vector<Error> errors;  // one per version that could not be added (with its id)
+};
+
+class SwarmEngine {
+ public:
+  // Opens the session and waits until it listens (or fails to). Reads and removes the
+  // clean-stop marker. Errors: invalid (options), io (reason swarm_listen_failed).
+  static Result<std::unique_ptr<SwarmEngine>> start(SwarmEngineOptions options);
+  // Without a prior `stop`, behaves like a crash: no resume data is saved and no
+  // clean-stop marker is written (the worker finishes the verification in progress).
+  ~SwarmEngine();
+  SwarmEngine(const SwarmEngine&) = delete;
+  SwarmEngine& operator=(const SwarmEngine&) = delete;
+
+  std::uint16_t listen_port() const;
+  std::string listen_endpoint() const;  // "ip:port", for add_peer at other nodes
+  // Whether the previous run stopped cleanly (the marker was present at start).
+  bool clean_start() const;
+
+  // Seeds a complete local copy of `manifest` held in `version_dir` (its name is the
+  // version). Idempotent. Errors: invalid (info dict), not_found (no directory),
+  // conflict (retracted, or being fetched).
+  Status seed(const Manifest& manifest, const std::filesystem::path& version_dir);
+  // Fetches, verifies and places `manifest`'s version (see above). Idempotent: for a
+  // version already in the engine it only adds the peers; for one complete in the
+  // catalog it seeds it. Errors: invalid, conflict (retracted), io (catalog).
+  Status fetch(const Manifest& manifest, const FetchOptions& options = {});
+  // Re-adds every local replica of the catalog not yet in the engine: complete ones are
+  // seeded, wanted/transferring/verifying/paused ones fetched; retracted versions are
+  // skipped. Call after start, and again whenever the catalog changed underneath.
+  Result<RestoreReport> restore();
+  // Adds a peer ("ip:port") for a version, connecting at once if it is in the engine,
+  // else remembered for when it is added. Errors: invalid (endpoint).
+  Status add_peer(std::string_view instance_id, std::string_view endpoint);
+  // Stops seeding or fetching a version (retracted, withdrawn by verify, unsubscribed).
+  // Files and the catalog row stay as they are; a staged fetch can be resumed later.
+  Status remove(std::string_view instance_id);
+  // Retries paused transfers now (one, or all when `instance_id` is empty).
+  Status resume_paused(std::string_view instance_id = {});
+
+  // Handles libtorrent alerts and finished verifications, saves resume data and
+  // retries/re-dials when due. Returns what happened since the last call.
+  std::vector<SwarmEvent> poll();
+  std::vector<TransferInfo> transfers() const;
+  SwarmCounters counters() const;
+  // `wake` is called (from any thread) when poll() has work; it must not block.
+  void set_wakeup(std::function<void()> wake);
+
+  // Clean stop: saves resume data of every active transfer in the catalog, waits for the
+  // verification in progress, closes the session and writes the clean-stop marker. The
+  // engine is unusable afterwards (calls return `unavailable`). Errors: io (marker).
+  Status stop();
+
+ private:
+  SwarmEngine();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fedswarm

@@ -1,0 +1,136 @@
+#include "Placement.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <system_error>
+
+#include "fedswarm/protocol/ReplicaRecord.hpp"
+#include "fedswarm/storage/AtomicFile.hpp"
+#include "fedswarm/storage/FileHasher.hpp"
+
+namespace fedswarm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Kind = PlacementOutcome::Kind;
+
+PlacementOutcome failure(Kind kind, std::string reason, std::string message) {
+  PlacementOutcome o;
+  o.kind = kind;
+  o.reason = std::move(reason);
+  o.message = std::move(message);
+  return o;
+}
+
+Status fsync_file(const fs::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(Errc::io, "fsync_failed", "cannot open " + p.string() + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return make_error(Errc::io, "fsync_failed", "cannot fsync " + p.string() + ": " + std::strerror(err));
+  return {};
+}
+
+// Checks every file of the manifest under `dir`; the first mismatch is the result.
+PlacementOutcome verify_files(const Manifest& m, const fs::path& dir, const std::atomic<bool>& cancel,
+                              std::set<fs::path>& dirs) {
+  FileHasher hasher;
+  for (const auto& f : m.files) {
+    if (cancel.load()) return failure(Kind::cancelled, "cancelled", "the engine is stopping");
+    fs::path p = dir / f.path;
+    auto digest = hasher.hash(p, 0);
+    if (!digest)
+      return failure(Kind::verify_failed, "file_unreadable", f.path + ": " + digest.error().message);
+    if (digest->size != f.size)
+      return failure(Kind::verify_failed, "size_mismatch",
+                     f.path + " has " + std::to_string(digest->size) + " bytes, the manifest says " + std::to_string(f.size));
+    if (digest->sha256 != f.sha256)
+      return failure(Kind::verify_failed, "sha256_mismatch", f.path + ": SHA-256 differs from the manifest");
+    if (auto st = fsync_file(p); !st) return failure(Kind::error, st.error().reason, st.error().message);
+    for (fs::path d = p.parent_path(); d != dir && d.has_relative_path(); d = d.parent_path()) dirs.insert(d);
+  }
+  dirs.insert(dir);
+  PlacementOutcome ok;
+  ok.kind = Kind::placed;
+  return ok;
+}
+
+}  // namespace
+
+PlacementOutcome place_version(const PlacementJob& job, Catalog& catalog, const SigningKey& key,
+                               const std::atomic<bool>& cancel) {
+  const Manifest& m = job.manifest;
+  const fs::path staged = job.staging_root / m.version;
+  const fs::path& source = job.adopt ? job.final_dir : staged;
+  std::error_code ec;
+
+  std::set<fs::path> dirs;
+  PlacementOutcome checked = verify_files(m, source, cancel, dirs);
+  if (checked.kind == Kind::verify_failed) {
+    if (job.adopt)
+      return failure(Kind::error, "destination_mismatch",
+                     job.final_dir.string() + " already exists and does not match the manifest of " + m.instance_id() +
+                         " (" + checked.message + "); move it out of the DRS tree, then resume the transfer");
+    // Start over from nothing: a refetch must not trust any of these bytes.
+    fs::remove_all(job.staging_root, ec);
+    return checked;
+  }
+  if (checked.kind != Kind::placed) return checked;
+  for (const auto& d : dirs)
+    if (auto st = fsync_directory(d); !st) return failure(Kind::error, st.error().reason, st.error().message);
+
+  if (!job.adopt) {
+    const fs::path parent = job.final_dir.parent_path();
+    fs::create_directories(parent, ec);
+    if (ec)
+      return failure(Kind::error, "place_failed",
+                     "cannot create " + parent.string() + ": " + ec.message() +
+                         "; check that the data root is writable, then resume the transfer");
+    // rename(2) replaces an empty directory silently: refuse any existing destination.
+    if (fs::exists(fs::symlink_status(job.final_dir, ec)))
+      return failure(Kind::error, "destination_exists",
+                     job.final_dir.string() + " already exists; move it out of the DRS tree, then resume the transfer");
+    if (::rename(staged.c_str(), job.final_dir.c_str()) != 0)
+      return failure(Kind::error, "place_failed",
+                     "cannot move " + staged.string() + " to " + job.final_dir.string() + ": " + std::strerror(errno) +
+                         (errno == EXDEV ? " (the staging area and the DRS directory must be on one file system)" : "") +
+                         "; fix the cause, then resume the transfer");
+    for (const fs::path& d : {parent, job.staging_root})
+      if (auto st = fsync_directory(d); !st) return failure(Kind::error, st.error().reason, st.error().message);
+  }
+
+  LocalReplica local;
+  local.instance_id = m.instance_id();
+  local.state = LocalState::complete;
+  local.path = job.final_dir.string();
+  local.resume_data = job.resume_data;
+  local.bytes_done = m.total_size();
+  local.updated_at = job.now;
+  ReplicaRecord record{m.dataset_id, m.version, ReplicaState::complete, job.now};
+  PlacementOutcome out;
+  out.kind = Kind::placed;
+  auto env = catalog.append_local(key, RecordKind::replica, record.encode(), job.now, &local);
+  if (env) {
+    out.record_seq = env->seq;
+  } else if (env.error().code == Errc::io) {
+    return failure(Kind::error, env.error().reason,
+                   "placed " + job.final_dir.string() + " but cannot record it in the catalog: " + env.error().message);
+  } else {
+    // Refused by the receipt rules (not a roster member yet): the copy is still ours.
+    out.record_error = env.error().message;
+    if (auto st = catalog.put_local(local); !st)
+      return failure(Kind::error, st.error().reason,
+                     "placed " + job.final_dir.string() + " but cannot record it in the catalog: " + st.error().message);
+  }
+  if (!job.adopt) fs::remove_all(job.staging_root, ec);  // libtorrent's part file, if any
+  return out;
+}
+
+}  // namespace fedswarm

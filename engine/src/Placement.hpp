@@ -1,0 +1,57 @@
+// Placement (engine-private): turns a fully downloaded staged version into a verified
+// replica in the DRS tree (DESIGN §5), in crash-safe order:
+//   1. every file of the manifest: size and SHA-256 checked, then fsynced; every
+//      directory of the version fsynced;
+//   2. one rename of `<staging_root>/<version>` to `<data_root>/<DRS path>/<version>`
+//      (parents created), then both parents fsynced;
+//   3. one catalog transaction: the LocalReplica `complete` (path, resume data) and a
+//      signed ReplicaRecord (complete) via Catalog::append_local;
+//   4. the staging root (libtorrent's leftovers) removed.
+// A crash before 2 leaves the version in staging (state verifying: placed again on
+// restart); between 2 and 3 the directory is in the DRS tree and verified, and the next
+// fetch finds it there and records it (`adopt`: steps 1 and 3 on the final directory).
+//
+// Outcomes: placed; verify_failed (a file is missing, has another size or SHA-256; the
+// staging root is deleted so the version is fetched again from scratch); error (the
+// rename, a directory, fsync or the catalog failed; or, for `adopt`, the existing
+// directory does not match: reason destination_mismatch); cancelled (engine stopping).
+// If the catalog refuses the replica record (e.g. this node is not a roster member) the
+// LocalReplica is still written and `record_error` says why.
+//
+// Contract: runs on the engine's worker thread; `cancel` is checked between files.
+// Uses the catalog (thread-safe) and the key (read-only).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "fedswarm/protocol/Manifest.hpp"
+#include "fedswarm/protocol/SigningKey.hpp"
+#include "fedswarm/storage/Catalog.hpp"
+
+namespace fedswarm {
+
+struct PlacementJob {
+  Manifest manifest;
+  std::filesystem::path staging_root;  // <data_root>/.staging/<instance_id>
+  std::filesystem::path final_dir;     // <data_root>/<DRS path>/<version>
+  bool adopt = false;                  // final_dir exists already: verify and record it in place
+  Bytes resume_data;                   // stored with the complete replica (merkle trees for seeding)
+  std::int64_t now = 0;
+};
+
+struct PlacementOutcome {
+  enum class Kind : std::uint8_t { placed, verify_failed, error, cancelled };
+  Kind kind = Kind::error;
+  std::string reason;         // stable identifier of a failure
+  std::string message;        // what failed and what to do
+  std::uint64_t record_seq = 0;
+  std::string record_error;   // the replica record was refused (placed anyway)
+};
+
+PlacementOutcome place_version(const PlacementJob& job, Catalog& catalog, const SigningKey& key,
+                               const std::atomic<bool>& cancel);
+
+}  // namespace fedswarm

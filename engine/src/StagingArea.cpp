@@ -1,0 +1,88 @@
+#include "StagingArea.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <system_error>
+
+namespace fedswarm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Source {
+  fs::path file;
+  std::uint64_t size = 0;
+};
+
+// Files of the dataset's other complete local versions, by pieces root.
+std::map<Sha256, Source> earlier_files(const Catalog& catalog, const Manifest& manifest) {
+  std::map<Sha256, Source> out;
+  auto versions = catalog.versions_of(manifest.dataset_id);
+  if (!versions) return out;  // linking is an optimisation: download instead
+  for (const auto& v : *versions) {
+    if (v.version == manifest.version) continue;
+    auto local = catalog.local(v.instance_id());
+    if (!local || !*local || (*local)->state != LocalState::complete || (*local)->path.empty()) continue;
+    auto m = catalog.manifest(v.instance_id());
+    if (!m) continue;
+    auto info = InfoDict::parse(m->info_dict);
+    if (!info) continue;
+    for (const auto& f : info->files)
+      if (f.size > 0) out.emplace(f.pieces_root, Source{fs::path((*local)->path) / f.path, f.size});
+  }
+  return out;
+}
+
+// Hard link, or copy when the file systems differ (or links are refused). Leaves
+// nothing at `to` on failure.
+bool link_or_copy(const fs::path& from, const fs::path& to) {
+  if (::link(from.c_str(), to.c_str()) == 0) return true;
+  if (errno != EXDEV && errno != EPERM && errno != EMLINK && errno != ENOTSUP) return false;
+  std::error_code ec;
+  fs::copy_file(from, to, fs::copy_options::none, ec);
+  if (ec) fs::remove(to, ec);
+  return !ec && fs::exists(to, ec);
+}
+
+}  // namespace
+
+Result<LinkedFiles> prepare_staging(const fs::path& data_root, const fs::path& staged_dir, const Catalog& catalog,
+                                    const Manifest& manifest, const InfoDict& info) {
+  std::error_code ec;
+  if (!fs::is_directory(data_root, ec))
+    return make_error(Errc::io, "data_root_missing",
+                      "the data root " + data_root.string() +
+                          " does not exist (or is not a directory); create it or mount its file system, "
+                          "then resume the transfer");
+  fs::create_directories(staged_dir, ec);
+  if (ec)
+    return make_error(Errc::io, "staging_failed",
+                      "cannot create the staging directory " + staged_dir.string() + ": " + ec.message() +
+                          "; check that the data root is writable and has free space, then resume the transfer");
+
+  LinkedFiles linked;
+  std::map<Sha256, Source> sources = earlier_files(catalog, manifest);
+  if (sources.empty()) return linked;
+  for (const auto& f : info.files) {
+    if (f.size == 0) continue;
+    auto it = sources.find(f.pieces_root);
+    if (it == sources.end() || it->second.size != f.size) continue;
+    fs::path to = staged_dir / f.path;
+    if (fs::exists(fs::symlink_status(to, ec))) continue;  // staged already (a resumed fetch)
+    const fs::path& from = it->second.file;
+    if (!fs::is_regular_file(from, ec) || fs::file_size(from, ec) != f.size || ec) continue;
+    fs::create_directories(to.parent_path(), ec);
+    if (ec) continue;
+    if (link_or_copy(from, to)) {
+      ++linked.files;
+      linked.bytes += f.size;
+    }
+  }
+  return linked;
+}
+
+}  // namespace fedswarm

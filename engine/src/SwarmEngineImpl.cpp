@@ -1,0 +1,465 @@
+#include "SwarmEngineImpl.hpp"
+
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/operations.hpp>
+#include <libtorrent/torrent_flags.hpp>
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+namespace fedswarm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t system_unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// What a disk error means for the operator.
+std::string disk_error_message(const std::string& what, const lt::error_code& ec, const std::string& file) {
+  std::string hint = "fix the cause, then resume the transfer";
+  if (ec == boost::system::errc::no_space_on_device || ec == boost::system::errc::file_too_large)
+    hint = "free space on the data root's file system (or give the node another data root), then resume the transfer";
+  else if (ec == boost::system::errc::permission_denied || ec == boost::system::errc::operation_not_permitted ||
+           ec == boost::system::errc::read_only_file_system)
+    hint = "make the data root writable by the node, then resume the transfer";
+  else if (ec == boost::system::errc::no_such_file_or_directory)
+    hint = "a directory of the data root disappeared (unmounted?); restore it, then resume the transfer";
+  return (file.empty() ? std::string() : file + ": ") + what + " failed: " + ec.message() + "; " + hint;
+}
+
+}  // namespace
+
+std::string activity_of(const lt::torrent_status& st) {
+  if (st.errc || (st.flags & lt::torrent_flags::paused)) return "paused";
+  switch (st.state) {
+    case lt::torrent_status::checking_files:
+    case lt::torrent_status::checking_resume_data: return "checking";
+    case lt::torrent_status::downloading_metadata:
+    case lt::torrent_status::downloading: return "downloading";
+    case lt::torrent_status::finished:
+    case lt::torrent_status::seeding: return "seeding";
+    default: return "checking";  // deprecated states (queued for checking, allocating)
+  }
+}
+
+SwarmEngine::Impl::~Impl() {
+  if (worker) worker->shutdown();
+  if (session) {
+    session->set_alert_notify([] {});
+    session.reset();
+  }
+}
+
+std::int64_t SwarmEngine::Impl::now() const { return opt.clock ? opt.clock() : system_unix_now(); }
+
+void SwarmEngine::Impl::notify() {
+  std::lock_guard lock(wake_mu);
+  if (wake) wake();
+}
+
+Status SwarmEngine::Impl::usable() const {
+  if (stopped || stopping)
+    return make_error(Errc::unavailable, "swarm_stopped", "the swarm engine has been stopped");
+  return {};
+}
+
+Transfer* SwarmEngine::Impl::find(std::string_view id) {
+  auto it = transfers.find(id);
+  return it == transfers.end() ? nullptr : &it->second;
+}
+Transfer* SwarmEngine::Impl::find(const lt::torrent_handle& h) {
+  auto it = by_handle.find(h);
+  return it == by_handle.end() ? nullptr : find(it->second);
+}
+
+Result<fs::path> SwarmEngine::Impl::drs_dir(const Manifest& m) const {
+  const ProjectTemplate* t = opt.projects->find(m.project);
+  if (!t)
+    return make_error(Errc::invalid, "drs_unknown_project",
+                      m.instance_id() + ": project " + m.project + " has no template on this node; add it to [projects]");
+  FEDSWARM_ASSIGN_OR_RETURN(DatasetId id, t->parse_dataset_id(m.dataset_id));
+  return opt.data_root / t->version_directory(id, m.version);
+}
+
+Status SwarmEngine::Impl::refuse_retracted(const std::string& id) const {
+  auto v = opt.catalog->version(id);
+  if (v && *v && (*v)->status == VersionStatus::retracted)
+    return make_error(Errc::conflict, "retracted", id + " is retracted; it is neither fetched nor offered");
+  return {};
+}
+
+void SwarmEngine::Impl::add_peers(Transfer& t, const std::vector<lt::tcp::endpoint>& eps) {
+  for (const auto& ep : eps) {
+    if (std::find(t.peers.begin(), t.peers.end(), ep) != t.peers.end() || t.peers.size() >= kMaxPeersPerVersion)
+      continue;
+    t.peers.push_back(ep);
+    if (t.handle.is_valid()) t.handle.connect_peer(ep);
+  }
+}
+
+Transfer& SwarmEngine::Impl::create(const Manifest& m, ManifestTorrent torrent, TransferKind kind) {
+  Transfer& t = transfers[m.instance_id()];
+  t.id = m.instance_id();
+  t.kind = kind;
+  t.manifest = m;
+  t.torrent = std::move(torrent);
+  by_hash[t.torrent.ti->info_hashes().v2] = t.id;
+  if (auto it = pending_peers.find(t.id); it != pending_peers.end()) {
+    add_peers(t, it->second);
+    pending_peers.erase(it);
+  }
+  return t;
+}
+
+void SwarmEngine::Impl::forget(const std::string& id) {
+  auto it = transfers.find(id);
+  if (it == transfers.end()) return;
+  by_hash.erase(it->second.torrent.ti->info_hashes().v2);
+  transfers.erase(it);
+}
+
+// --- catalog -----------------------------------------------------------------------
+
+// The LocalReplica row of a fetch. A failed write is shown on the transfer; the next
+// state change writes the row again.
+void SwarmEngine::Impl::record(Transfer& t) {
+  if (t.kind != TransferKind::fetch) return;
+  LocalReplica r;
+  r.instance_id = t.id;
+  r.state = t.state;
+  r.path = t.state == LocalState::complete ? t.final_dir.string() : std::string();
+  r.last_error = t.last_error;
+  r.resume_data = t.resume;
+  r.bytes_done = t.bytes_done;
+  r.updated_at = now();
+  if (auto st = opt.catalog->put_local(r); !st) t.last_error = "cannot record the transfer in the catalog: " + st.error().message;
+}
+
+// A seed's resume data (merkle trees after its first check) goes into its complete
+// row, so the next start need not read the whole version again.
+void SwarmEngine::Impl::store_seed_resume(Transfer& t) {
+  auto local = opt.catalog->local(t.id);
+  if (!local || !*local || (*local)->state != LocalState::complete || (*local)->path != t.seed_dir.string()) return;
+  LocalReplica r = **local;
+  r.resume_data = t.resume;
+  r.updated_at = now();
+  if (auto st = opt.catalog->put_local(r); !st) t.last_error = "cannot store resume data: " + st.error().message;
+}
+
+// --- transitions -------------------------------------------------------------------
+
+void SwarmEngine::Impl::pause_with(Transfer& t, std::string message, bool retryable) {
+  if (t.handle.is_valid()) t.handle.pause();
+  t.last_error = std::move(message);
+  t.retryable = retryable;
+  t.paused_at = SteadyClock::now();
+  if (t.kind == TransferKind::fetch) {
+    t.state = LocalState::paused;
+    t.activity = "paused";
+    record(t);
+  }
+  events.push_back({SwarmEvent::Type::paused, t.id, t.last_error, 0});
+}
+
+// Takes the torrent out of the session; `then` runs when libtorrent confirms.
+void SwarmEngine::Impl::detach(Transfer& t, AfterRemove then) {
+  if (!t.handle.is_valid()) return;
+  lt::torrent_status st = t.handle.status({});
+  t.downloaded_before += static_cast<std::uint64_t>(st.total_payload_download);
+  t.uploaded_before += static_cast<std::uint64_t>(st.total_payload_upload);
+  t.bytes_done = static_cast<std::uint64_t>(st.total_wanted_done);
+  by_handle.erase(t.handle);
+  session->remove_torrent(t.handle);
+  t.handle = {};
+  t.removing = true;
+  t.after_remove = then;
+}
+
+Status SwarmEngine::Impl::add(Transfer& t, lt::add_torrent_params p) {
+  p.peers.insert(p.peers.end(), t.peers.begin(), t.peers.end());
+  lt::error_code ec;
+  lt::torrent_handle h = session->add_torrent(std::move(p), ec);
+  if (ec)
+    return make_error(Errc::io, "swarm_add_failed", "libtorrent refused to add " + t.id + ": " + ec.message());
+  t.handle = h;
+  by_handle[h] = t.id;
+  return {};
+}
+
+Status SwarmEngine::Impl::add_seed(Transfer& t) {
+  t.kind = TransferKind::seed;
+  t.state = LocalState::complete;
+  t.activity.clear();
+  std::optional<lt::add_torrent_params> p;
+  if (!t.resume.empty()) {
+    if (auto rp = resume_params(t.resume, t.torrent, t.seed_dir.parent_path(), true);
+        rp && seedable_without_check(*rp, *t.torrent.ti)) {
+      p = std::move(*rp);
+      // No read now; each piece is verified the first time a peer asks for it.
+      p->flags |= lt::torrent_flags::seed_mode;
+      t.seed_resume_saved = true;
+    }
+  }
+  if (!p) {
+    p = fresh_params(t.torrent, t.seed_dir.parent_path());
+    t.seed_resume_saved = false;
+  }
+  p->flags |= lt::torrent_flags::upload_mode;  // never write into a seeded directory
+  return add(t, std::move(*p));
+}
+
+void SwarmEngine::Impl::begin_fetch(Transfer& t) {
+  t.kind = TransferKind::fetch;
+  t.state = LocalState::transferring;
+  t.activity = "preparing";
+  t.finishing = false;
+  record(t);
+  const std::uint64_t epoch = t.epoch = ++next_epoch;
+  worker->submit([this, id = t.id, epoch, root = opt.data_root, staged = t.staging_root / t.manifest.version,
+                  m = t.manifest, info = t.torrent.info]() -> SwarmWorker::Completion {
+    auto linked = prepare_staging(root, staged, *opt.catalog, m, info);
+    return [this, id, epoch, linked = std::move(linked)] { on_prepared(id, epoch, linked); };
+  });
+}
+
+void SwarmEngine::Impl::on_prepared(const std::string& id, std::uint64_t epoch, const Result<LinkedFiles>& linked) {
+  Transfer* t = find(id);
+  if (!t || t->epoch != epoch || t->state != LocalState::transferring) return;
+  if (!linked) return pause_with(*t, linked.error().message, true);
+  t->linked = linked->bytes;
+  std::optional<lt::add_torrent_params> p;
+  if (!t->resume.empty())
+    if (auto rp = resume_params(t->resume, t->torrent, t->staging_root, t->resume_trusted)) p = std::move(*rp);
+  if (!p) p = fresh_params(t->torrent, t->staging_root);
+  p->download_limit = static_cast<int>(std::min<std::int64_t>(t->rate_limit, std::numeric_limits<int>::max()));
+  if (auto st = add(*t, std::move(*p)); !st) return pause_with(*t, st.error().message, true);
+  t->activity.clear();
+  t->progress_at = SteadyClock::now();
+}
+
+void SwarmEngine::Impl::submit_placement(Transfer& t, bool adopt) {
+  t.state = LocalState::verifying;
+  t.activity = "verifying";
+  record(t);
+  PlacementJob job{t.manifest, t.staging_root, t.final_dir, adopt, t.resume, now()};
+  const std::uint64_t epoch = t.epoch = ++next_epoch;
+  worker->submit([this, id = t.id, epoch, job = std::move(job)]() -> SwarmWorker::Completion {
+    PlacementOutcome out = place_version(job, *opt.catalog, *opt.key, worker->cancelled());
+    return [this, id, epoch, out = std::move(out)] { on_placed(id, epoch, out); };
+  });
+}
+
+void SwarmEngine::Impl::on_placed(const std::string& id, std::uint64_t epoch, const PlacementOutcome& out) {
+  Transfer* t = find(id);
+  if (!t || t->epoch != epoch) return;
+  using Kind = PlacementOutcome::Kind;
+  switch (out.kind) {
+    case Kind::placed: {
+      ++stats.placed;
+      t->bytes_done = t->manifest.total_size();
+      t->last_error = out.record_error.empty() ? std::string() : "replica record refused: " + out.record_error;
+      t->seed_dir = t->final_dir;
+      events.push_back({SwarmEvent::Type::placed, t->id, t->final_dir.string(), out.record_seq});
+      if (auto st = add_seed(*t); !st) t->last_error = st.error().message;
+      return;
+    }
+    case Kind::verify_failed: {
+      ++stats.verify_failures;
+      ++t->verify_failures;
+      events.push_back({SwarmEvent::Type::verify_failed, t->id, out.message, 0});
+      t->resume.clear();
+      t->resume_trusted = false;
+      t->bytes_done = 0;
+      if (t->verify_failures >= opt.max_verify_failures)
+        return pause_with(*t,
+                          "the downloaded copy failed its SHA-256 check " + std::to_string(t->verify_failures) +
+                              " times (last: " + out.message +
+                              "); its manifest may not match the publisher's data — report it to the publisher; "
+                              "resume the transfer to try again",
+                          false);
+      return begin_fetch(*t);
+    }
+    case Kind::error:
+      return pause_with(*t, out.message, out.reason != "destination_mismatch" && out.reason != "destination_exists");
+    case Kind::cancelled: return;
+  }
+}
+
+void SwarmEngine::Impl::restart(Transfer& t) {
+  t.last_error.clear();
+  if (t.kind == TransferKind::fetch) t.verify_failures = 0;
+  AfterRemove then = t.kind == TransferKind::fetch ? AfterRemove::refetch : AfterRemove::reseed;
+  if (t.handle.is_valid()) return detach(t, then);
+  if (t.removing) {
+    t.after_remove = then;
+    return;
+  }
+  if (t.kind == TransferKind::seed) {
+    if (auto st = add_seed(t); !st) t.last_error = st.error().message;
+    return;
+  }
+  if (fs::exists(t.final_dir)) return submit_placement(t, true);
+  begin_fetch(t);
+}
+
+// --- alerts ------------------------------------------------------------------------
+
+void SwarmEngine::Impl::on_alert(lt::alert* a) {
+  if (auto* fin = lt::alert_cast<lt::torrent_finished_alert>(a)) return on_finished(fin->handle);
+  if (auto* sr = lt::alert_cast<lt::save_resume_data_alert>(a)) return on_resume_data(sr->handle, &sr->params);
+  if (auto* sf = lt::alert_cast<lt::save_resume_data_failed_alert>(a)) return on_resume_data(sf->handle, nullptr);
+  if (auto* rm = lt::alert_cast<lt::torrent_removed_alert>(a)) return on_removed(rm->info_hashes.v2);
+  if (auto* ch = lt::alert_cast<lt::torrent_checked_alert>(a)) return on_checked(ch->handle);
+  if (auto* fe = lt::alert_cast<lt::file_error_alert>(a))
+    return on_disk_error(fe->handle, disk_error_message(lt::operation_name(fe->op),
+                                                       fe->error, fe->filename()));
+  if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a))
+    return on_disk_error(te->handle, disk_error_message("the transfer", te->error, te->filename()));
+  if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
+    ++stats.hash_failures;
+    if (Transfer* t = find(hf->handle)) ++t->hash_failures;
+    return;
+  }
+  if (auto* ban = lt::alert_cast<lt::peer_ban_alert>(a)) {
+    std::string addr = ban->endpoint.address().to_string();
+    banned.insert(addr);
+    Transfer* t = find(ban->handle);
+    events.push_back({SwarmEvent::Type::peer_banned, t ? t->id : std::string(), addr, 0});
+    return;
+  }
+}
+
+void SwarmEngine::Impl::on_finished(const lt::torrent_handle& h) {
+  Transfer* t = find(h);
+  if (!t) return;
+  if (t->kind == TransferKind::seed) {
+    // After a full check: keep the merkle trees so the next start seeds without one.
+    if (!t->seed_resume_saved) h.save_resume_data(lt::torrent_handle::flush_disk_cache);
+    t->seed_resume_saved = true;
+    return;
+  }
+  if (t->finishing || t->state != LocalState::transferring) return;
+  t->finishing = true;
+  t->state = LocalState::verifying;
+  t->activity = "verifying";
+  // The final resume data (every piece, the merkle trees) is stored with the replica;
+  // placement starts when it arrives.
+  h.save_resume_data(lt::torrent_handle::flush_disk_cache);
+}
+
+void SwarmEngine::Impl::on_resume_data(const lt::torrent_handle& h, const lt::add_torrent_params* params) {
+  Transfer* t = find(h);
+  if (!t) return;
+  if (params) {
+    t->resume = encode_resume(*params);
+    t->resume_trusted = true;  // written by this run: its pieces are on disk
+    ++stats.resume_saves;
+    if (t->kind == TransferKind::seed) return store_seed_resume(*t);
+    lt::torrent_status st = h.status({});
+    t->bytes_done = static_cast<std::uint64_t>(st.total_wanted_done);
+  }
+  if (t->kind != TransferKind::fetch || (!params && !t->finishing)) return;
+  record(*t);
+  if (t->finishing && !stopping) detach(*t, AfterRemove::place);
+}
+
+void SwarmEngine::Impl::on_removed(const lt::sha256_hash& v2) {
+  auto it = by_hash.find(v2);
+  if (it == by_hash.end()) return;
+  Transfer* t = find(it->second);
+  if (!t || !t->removing || stopping) return;
+  t->removing = false;
+  AfterRemove then = std::exchange(t->after_remove, AfterRemove::nothing);
+  switch (then) {
+    case AfterRemove::place: return submit_placement(*t, false);
+    case AfterRemove::refetch: return begin_fetch(*t);
+    case AfterRemove::reseed:
+      if (auto st = add_seed(*t); !st) t->last_error = st.error().message;
+      return;
+    case AfterRemove::nothing: return;
+  }
+}
+
+void SwarmEngine::Impl::on_checked(const lt::torrent_handle& h) {
+  Transfer* t = find(h);
+  if (!t || t->kind != TransferKind::seed) return;
+  lt::torrent_status st = h.status({});
+  if (st.is_seeding || st.errc) return;
+  const int total = t->torrent.ti->num_pieces();
+  std::string msg = "the copy in " + t->seed_dir.string() + " does not match its manifest: " +
+                    std::to_string(total - st.num_pieces) + " of " + std::to_string(total) +
+                    " pieces are missing or differ; only the others are served. Run `fedswarm verify " + t->id + "`";
+  t->last_error = msg;
+  events.push_back({SwarmEvent::Type::seed_damaged, t->id, std::move(msg), 0});
+}
+
+void SwarmEngine::Impl::on_disk_error(const lt::torrent_handle& h, std::string message) {
+  ++stats.file_errors;
+  Transfer* t = find(h);
+  if (!t || t->activity == "paused") return;
+  if (t->kind == TransferKind::fetch && t->state == LocalState::paused) return;
+  if (t->kind == TransferKind::seed) {
+    t->activity = "paused";
+    return pause_with(*t, "cannot serve " + t->seed_dir.string() + ": " + message, true);
+  }
+  pause_with(*t, std::move(message), true);
+}
+
+void SwarmEngine::Impl::handle_alerts() {
+  std::vector<lt::alert*> alerts;
+  session->pop_alerts(&alerts);
+  for (lt::alert* a : alerts) on_alert(a);
+}
+
+// --- periodic work -----------------------------------------------------------------
+
+void SwarmEngine::Impl::tick() {
+  const auto t_now = SteadyClock::now();
+  const bool save = t_now - last_resume_save >= opt.resume_save_interval;
+  const bool dial = t_now - last_reconnect >= opt.reconnect_interval;
+  if (save) last_resume_save = t_now;
+  if (dial) last_reconnect = t_now;
+  std::vector<std::string> retry, stalled;
+  for (auto& [id, t] : transfers) {
+    const bool active = t.kind == TransferKind::fetch && t.state == LocalState::transferring && t.handle.is_valid();
+    if (active && save)
+      t.handle.save_resume_data(lt::torrent_handle::flush_disk_cache | lt::torrent_handle::only_if_modified);
+    if (active && dial) {
+      for (const auto& ep : t.peers) t.handle.connect_peer(ep);
+      if (stalled_now(t, t_now)) stalled.push_back(id);
+    }
+    if (t.kind == TransferKind::fetch && t.state == LocalState::paused && t.retryable &&
+        opt.retry_interval.count() > 0 && t_now - t.paused_at >= opt.retry_interval)
+      retry.push_back(id);
+  }
+  for (const auto& id : retry)
+    if (Transfer* t = find(id)) restart(*t);
+  // libtorrent 2.0.8 can wedge a v2 torrent whose pieces are one block long: after a
+  // piece fails it asks every peer for that block's hash, refuses the answer ("invalid
+  // hashes") and disconnects, forever. Taking the torrent out and adding it again (with
+  // its resume data) clears that state; it is cheap for any other kind of stall too.
+  for (const auto& id : stalled)
+    if (Transfer* t = find(id)) {
+      ++stats.stall_restarts;
+      detach(*t, AfterRemove::refetch);
+    }
+}
+
+bool SwarmEngine::Impl::stalled_now(Transfer& t, SteadyClock::time_point t_now) {
+  if (opt.stall_timeout.count() <= 0) return false;
+  lt::torrent_status st = t.handle.status({});
+  const auto done = static_cast<std::uint64_t>(st.total_wanted_done);
+  if (done != t.progress_mark || st.state != lt::torrent_status::downloading || st.errc ||
+      (st.flags & lt::torrent_flags::paused)) {
+    t.progress_mark = done;
+    t.progress_at = t_now;
+    return false;
+  }
+  return t_now - t.progress_at >= opt.stall_timeout;
+}
+
+}  // namespace fedswarm

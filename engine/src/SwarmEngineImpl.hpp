@@ -1,0 +1,147 @@
+// SwarmEngine::Impl (engine-private): the state behind SwarmEngine — the session, the
+// transfer table and the transitions of a transfer. Contract and threading as in
+// SwarmEngine.hpp: everything here runs on the owner thread, except `notify` (any
+// thread) and the worker jobs, which touch only what they captured and the catalog.
+//
+// A transfer's life (fetch):
+//   begin_fetch → [worker: prepare_staging] → on_prepared → libtorrent downloads →
+//   torrent_finished → final resume data → detach(place) → torrent_removed →
+//   submit_placement → [worker: place_version] → on_placed → add_seed (seeding).
+//   Errors on the way: pause_with (catalog `paused` + last_error); restart() retries.
+#pragma once
+
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_status.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "Placement.hpp"
+#include "StagingArea.hpp"
+#include "SwarmWorker.hpp"
+#include "TorrentParams.hpp"
+#include "fedswarm/engine/SwarmEngine.hpp"
+
+namespace fedswarm {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// What to do once libtorrent reports a torrent removed from the session.
+enum class AfterRemove : std::uint8_t { nothing, place, refetch, reseed };
+
+struct Transfer {
+  std::string id;
+  TransferKind kind = TransferKind::fetch;
+  Manifest manifest;
+  ManifestTorrent torrent;
+  lt::torrent_handle handle;  // invalid while not in the session
+  LocalState state = LocalState::transferring;
+  std::string activity;       // while not in the session: preparing, verifying, paused
+  std::filesystem::path staging_root;  // fetch: <data_root>/.staging/<instance_id>
+  std::filesystem::path final_dir;     // fetch: <data_root>/<DRS path>/<version>
+  std::filesystem::path seed_dir;      // seed: the version directory served
+  std::string last_error;
+  std::vector<lt::tcp::endpoint> peers;
+  std::int64_t rate_limit = 0;
+  Bytes resume;                 // newest resume data
+  bool resume_trusted = false;  // its pieces may be trusted (clean start, or saved by this run)
+  bool seed_resume_saved = false;
+  bool finishing = false;       // every piece passed: final resume data requested
+  bool removing = false;
+  AfterRemove after_remove = AfterRemove::nothing;
+  bool retryable = true;
+  SteadyClock::time_point paused_at;
+  std::uint32_t verify_failures = 0;
+  std::uint32_t hash_failures = 0;
+  std::uint64_t linked = 0;
+  std::uint64_t bytes_done = 0;
+  std::uint64_t downloaded_before = 0;  // payload of earlier torrents of this transfer (this run)
+  std::uint64_t uploaded_before = 0;
+  std::uint64_t epoch = 0;  // of the newest worker job; older completions are ignored
+  std::uint64_t progress_mark = 0;    // verified bytes at progress_at (stall watchdog)
+  SteadyClock::time_point progress_at;
+};
+
+// "checking", "downloading", "seeding" or "paused", from libtorrent's status.
+std::string activity_of(const lt::torrent_status& st);
+
+struct SwarmEngine::Impl {
+  static constexpr std::size_t kMaxPeersPerVersion = 128;
+  static constexpr std::size_t kMaxPendingVersions = 10000;
+
+  SwarmEngineOptions opt;
+  lt::address ip;
+  std::uint16_t port = 0;
+  bool clean = false;
+  bool stopping = false;
+  bool stopped = false;
+  std::unique_ptr<lt::session> session;
+  std::unique_ptr<SwarmWorker> worker;
+
+  std::mutex wake_mu;
+  std::function<void()> wake;
+
+  std::map<std::string, Transfer, std::less<>> transfers;
+  std::map<lt::torrent_handle, std::string> by_handle;
+  std::map<lt::sha256_hash, std::string> by_hash;
+  std::map<std::string, std::vector<lt::tcp::endpoint>, std::less<>> pending_peers;
+  std::vector<SwarmEvent> events;
+  SwarmCounters stats;
+  std::set<std::string> banned;
+  SteadyClock::time_point last_resume_save = SteadyClock::now();
+  SteadyClock::time_point last_reconnect = SteadyClock::now();
+  std::uint64_t next_epoch = 0;
+
+  ~Impl();
+
+  std::int64_t now() const;
+  std::filesystem::path marker() const { return opt.data_root / ".staging" / ".clean"; }
+  void notify();  // any thread
+  Status usable() const;
+  Transfer* find(std::string_view id);
+  Transfer* find(const lt::torrent_handle& h);
+  Result<std::filesystem::path> drs_dir(const Manifest& m) const;
+  Status refuse_retracted(const std::string& id) const;
+  void add_peers(Transfer& t, const std::vector<lt::tcp::endpoint>& eps);
+  Transfer& create(const Manifest& m, ManifestTorrent torrent, TransferKind kind);
+  void forget(const std::string& id);
+
+  // Catalog rows.
+  void record(Transfer& t);
+  void store_seed_resume(Transfer& t);
+
+  // Transitions.
+  void pause_with(Transfer& t, std::string message, bool retryable);
+  void detach(Transfer& t, AfterRemove then);
+  Status add(Transfer& t, lt::add_torrent_params p);
+  Status add_seed(Transfer& t);
+  void begin_fetch(Transfer& t);
+  void on_prepared(const std::string& id, std::uint64_t epoch, const Result<LinkedFiles>& linked);
+  void submit_placement(Transfer& t, bool adopt);
+  void on_placed(const std::string& id, std::uint64_t epoch, const PlacementOutcome& out);
+  void restart(Transfer& t);
+
+  // Alerts.
+  void on_alert(lt::alert* a);
+  void on_finished(const lt::torrent_handle& h);
+  void on_resume_data(const lt::torrent_handle& h, const lt::add_torrent_params* params);
+  void on_removed(const lt::sha256_hash& v2);
+  void on_checked(const lt::torrent_handle& h);
+  void on_disk_error(const lt::torrent_handle& h, std::string message);
+  void handle_alerts();
+
+  // Resume-data saves, re-dials, retries and stall restarts when due.
+  void tick();
+  // True if an active fetch made no progress for opt.stall_timeout (checked on re-dials).
+  bool stalled_now(Transfer& t, SteadyClock::time_point t_now);
+};
+
+}  // namespace fedswarm

@@ -1,0 +1,183 @@
+// Placement and the small pure helpers of the swarm engine (engine-private headers).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "../../engine/src/Placement.hpp"
+#include "../../engine/src/SwarmSettings.hpp"
+#include "../../engine/src/TorrentParams.hpp"
+#include "TestFederation.hpp"
+#include "TestSupport.hpp"
+#include "fedswarm/engine/NodeHome.hpp"
+#include "fedswarm/engine/Publisher.hpp"
+#include "fedswarm/engine/SampleTree.hpp"
+
+using namespace fedswarm;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kNow = test::kTestNow + 3000;
+
+// A publishing node with one sample version, and a staged copy of it.
+class Fixture {
+ public:
+  Fixture() {
+    auto h = NodeHome::init(tmp_ / "home", Config::defaults("IPSL", Tier::tier2));
+    REQUIRE_MESSAGE(h.ok(), h.error().message);
+    home_.emplace(std::move(*h));
+    auto c = home_->open_catalog();
+    REQUIRE(c.ok());
+    catalog_ = std::move(*c);
+    REQUIRE(fed_.admit(*catalog_, home_->key(), "IPSL").ok());
+    SampleSpec spec;
+    spec.datasets = 1;
+    spec.files_per_version = 2;
+    spec.file_size = 40 * 1024;
+    auto tree = write_sample_tree(tmp_ / "archive", 21, spec);
+    REQUIRE(tree.ok());
+    source_ = tree->front().directory;
+    PublishOptions o;
+    o.paths = {tmp_ / "archive"};
+    o.now = kNow;
+    auto r = Publisher(*home_, *catalog_).run(o);
+    REQUIRE(r.ok());
+    REQUIRE(r->errors.empty());
+    auto m = catalog_->manifest(r->versions.front().instance_id);
+    REQUIRE(m.ok());
+    manifest_ = *m;
+    job_.manifest = manifest_;
+    job_.staging_root = home_->staging_dir() / manifest_.instance_id();
+    job_.final_dir = home_->config().data_root / fs::relative(source_, tmp_ / "archive");
+    job_.resume_data = Bytes{1, 2, 3};
+    job_.now = kNow;
+    fs::create_directories(job_.staging_root);
+    fs::copy(source_, job_.staging_root / manifest_.version, fs::copy_options::recursive);
+  }
+
+  PlacementOutcome place() { return place_version(job_, *catalog_, home_->key(), cancel_); }
+  fs::path staged(std::size_t i) const { return job_.staging_root / manifest_.version / manifest_.files.at(i).path; }
+  void corrupt(const fs::path& p) {
+    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.write("!", 1);
+  }
+
+  PlacementJob job_;
+  Manifest manifest_;
+  fs::path source_;
+  std::unique_ptr<Catalog> catalog_;
+
+ private:
+  test::TempDir tmp_{"fedswarm-placement"};
+  std::optional<NodeHome> home_;
+  test::TestFederation fed_;
+  std::atomic<bool> cancel_{false};
+};
+
+}  // namespace
+
+TEST_CASE("Placement: a verified version is renamed into the DRS tree and recorded in one transaction") {
+  Fixture fx;
+  PlacementOutcome out = fx.place();
+  INFO(out.message);
+  REQUIRE(out.kind == PlacementOutcome::Kind::placed);
+  CHECK(out.record_seq > 0);
+  CHECK(out.record_error.empty());
+  CHECK_FALSE(fs::exists(fx.job_.staging_root));
+  for (const auto& f : fx.manifest_.files)
+    CHECK(test::read_file(fx.job_.final_dir / f.path) == test::read_file(fx.source_ / f.path));
+  auto local = fx.catalog_->local(fx.manifest_.instance_id());
+  REQUIRE(local.ok());
+  REQUIRE(local->has_value());
+  CHECK((*local)->state == LocalState::complete);
+  CHECK((*local)->path == fx.job_.final_dir.string());
+  CHECK((*local)->resume_data == Bytes{1, 2, 3});
+}
+
+TEST_CASE("Placement: a file that fails SHA-256 is never placed and staging starts over") {
+  Fixture fx;
+  fx.corrupt(fx.staged(1));
+  PlacementOutcome out = fx.place();
+  CHECK(out.kind == PlacementOutcome::Kind::verify_failed);
+  CHECK(out.reason == "sha256_mismatch");
+  CHECK(out.message.find(fx.manifest_.files[1].path) != std::string::npos);
+  CHECK_FALSE(fs::exists(fx.job_.final_dir));
+  CHECK_FALSE(fs::exists(fx.job_.staging_root));
+  auto local = fx.catalog_->local(fx.manifest_.instance_id());
+  REQUIRE(local.ok());
+  CHECK(((*local)->state == LocalState::complete) == ((*local)->path == fx.source_.string()));  // the publisher's row only
+}
+
+TEST_CASE("Placement: an existing DRS directory is never replaced and adopt verifies it in place") {
+  Fixture fx;
+  fs::create_directories(fx.job_.final_dir);
+  PlacementOutcome out = fx.place();
+  CHECK(out.kind == PlacementOutcome::Kind::error);
+  CHECK(out.reason == "destination_exists");
+  CHECK(fs::exists(fx.staged(0)));  // staging kept for a retry
+
+  fs::remove(fx.job_.final_dir);
+  fs::copy(fx.job_.staging_root / fx.manifest_.version, fx.job_.final_dir, fs::copy_options::recursive);
+  fx.corrupt(fx.job_.final_dir / fx.manifest_.files[0].path);
+  fx.job_.adopt = true;
+  out = fx.place();
+  CHECK(out.kind == PlacementOutcome::Kind::error);
+  CHECK(out.reason == "destination_mismatch");
+  CHECK(fs::exists(fx.job_.final_dir / fx.manifest_.files[0].path));  // left for the operator
+
+  fs::copy_file(fx.staged(0), fx.job_.final_dir / fx.manifest_.files[0].path, fs::copy_options::overwrite_existing);
+  out = fx.place();
+  CHECK(out.kind == PlacementOutcome::Kind::placed);
+  CHECK(out.record_seq > 0);
+}
+
+TEST_CASE("SwarmSettings: endpoints and addresses are parsed strictly") {
+  auto ep = parse_swarm_endpoint("127.0.0.5:7401");
+  REQUIRE(ep.ok());
+  CHECK(endpoint_string(*ep) == "127.0.0.5:7401");
+  auto v6 = parse_swarm_endpoint("[::1]:80");
+  REQUIRE(v6.ok());
+  CHECK(endpoint_string(*v6) == "[::1]:80");
+  for (const char* bad : {"", "127.0.0.1", ":80", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "host:80",
+                          "127.0.0.1:80x", "[::1:80"})
+    CHECK_MESSAGE(parse_swarm_endpoint(bad).error().reason == "swarm_bad_endpoint", bad);
+  CHECK(parse_swarm_ip("10.0.0.1").ok());
+  CHECK(parse_swarm_ip("example.org").error().reason == "swarm_bad_ip");
+  auto s = swarm_settings({*parse_swarm_ip("127.0.0.9"), 7401, 0, 0});
+  CHECK(s.get_str(lt::settings_pack::listen_interfaces) == "127.0.0.9:7401");
+  CHECK(s.get_str(lt::settings_pack::outgoing_interfaces) == "127.0.0.9");
+  CHECK_FALSE(s.get_bool(lt::settings_pack::enable_dht));
+  CHECK_FALSE(s.get_bool(lt::settings_pack::enable_outgoing_utp));
+  CHECK_FALSE(s.get_bool(lt::settings_pack::enable_incoming_utp));
+  CHECK(s.get_int(lt::settings_pack::max_retry_port_bind) == 0);
+}
+
+TEST_CASE("TorrentParams: the torrent of a manifest and resume data that is not trusted after a crash") {
+  Fixture fx;
+  auto t = torrent_of(fx.manifest_);
+  REQUIRE(t.ok());
+  CHECK(t->ti->name() == fx.manifest_.version);
+  CHECK(t->ti->num_files() >= static_cast<int>(fx.manifest_.files.size()));
+
+  Manifest renamed = fx.manifest_;
+  renamed.version = "v20000101";
+  CHECK(torrent_of(renamed).error().reason == "info_dict_mismatch");
+
+  lt::add_torrent_params p = fresh_params(*t, "/staging");
+  p.info_hashes = t->ti->info_hashes();  // as libtorrent's own resume data carries
+  p.have_pieces.resize(t->ti->num_pieces(), true);
+  Bytes resume = encode_resume(p);
+  auto trusted = resume_params(resume, *t, "/elsewhere", true);
+  REQUIRE_MESSAGE(trusted.ok(), trusted.error().message);
+  CHECK(trusted->save_path == "/elsewhere");
+  CHECK(trusted->have_pieces.all_set());
+  auto untrusted = resume_params(resume, *t, "/elsewhere", false);
+  REQUIRE(untrusted.ok());
+  CHECK(untrusted->have_pieces.empty());
+  CHECK_FALSE(seedable_without_check(*trusted, *t->ti));  // no merkle trees
+  CHECK(resume_params(Bytes{'x'}, *t, "/s", true).error().reason == "resume_data_invalid");
+}

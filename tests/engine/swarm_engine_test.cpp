@@ -1,0 +1,688 @@
+// SwarmEngine with real libtorrent sessions in this process, each node on its own
+// loopback address (127.0.6N.x, N distinct per test case, ports chosen by the kernel),
+// since libtorrent tells peers apart — and bans them — by address.
+#include <doctest/doctest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/torrent_info.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <random>
+
+#include "ManifestFactory.hpp"
+#include "Process.hpp"
+#include "TestFederation.hpp"
+#include "TestSupport.hpp"
+#include "fedswarm/engine/NodeHome.hpp"
+#include "fedswarm/engine/Publisher.hpp"
+#include "fedswarm/engine/SampleTree.hpp"
+#include "fedswarm/engine/SwarmEngine.hpp"
+#include "fedswarm/protocol/InfoDict.hpp"
+
+using namespace fedswarm;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::int64_t kNow = test::kTestNow + 5000;
+constexpr auto kDeadline = 90s;
+
+// One federation member: a node home (key, catalog, data root) and its engine.
+class Node {
+ public:
+  Node(const fs::path& dir, std::string site, std::string ip) : ip_(std::move(ip)) {
+    auto h = NodeHome::init(dir, Config::defaults(std::move(site), Tier::tier2));
+    REQUIRE_MESSAGE(h.ok(), h.error().message);
+    home_.emplace(std::move(*h));
+    auto c = home_->open_catalog();
+    REQUIRE_MESSAGE(c.ok(), c.error().message);
+    catalog_ = std::move(*c);
+  }
+
+  void start(const std::function<void(SwarmEngineOptions&)>& tweak = {}) {
+    SwarmEngineOptions o;
+    o.listen_ip = ip_;
+    o.port = 0;
+    o.data_root = data_root();
+    o.catalog = catalog_.get();
+    o.key = &home_->key();
+    o.projects = &home_->projects();
+    o.clock = [] { return kNow; };
+    o.resume_save_interval = 100ms;
+    o.reconnect_interval = 200ms;
+    o.retry_interval = 0ms;
+    if (tweak) tweak(o);
+    auto e = SwarmEngine::start(std::move(o));
+    REQUIRE_MESSAGE(e.ok(), e.error().message);
+    engine_ = std::move(*e);
+  }
+  // Destroys the engine without stop(): what a crash leaves behind.
+  void crash() { engine_.reset(); }
+  void poll() {
+    if (!engine_) return;
+    for (auto& e : engine_->poll()) events_.push_back(std::move(e));
+  }
+
+  SwarmEngine& engine() { return *engine_; }
+  Catalog& catalog() { return *catalog_; }
+  NodeHome& home() { return *home_; }
+  const SigningKey& key() const { return home_->key(); }
+  const std::string& ip() const { return ip_; }
+  fs::path data_root() const { return home_->config().data_root; }
+  std::string endpoint() const { return engine_->listen_endpoint(); }
+  const std::vector<SwarmEvent>& events() const { return events_; }
+
+  std::optional<TransferInfo> transfer(const std::string& id) const {
+    for (auto& t : engine_->transfers())
+      if (t.instance_id == id) return t;
+    return std::nullopt;
+  }
+  bool placed(const std::string& id) const {
+    auto t = transfer(id);
+    return t && t->state == LocalState::complete && t->activity == "seeding";
+  }
+  LocalReplica local(const std::string& id) const {
+    auto l = catalog_->local(id);
+    REQUIRE(l.ok());
+    REQUIRE(l->has_value());
+    return **l;
+  }
+
+ private:
+  std::string ip_;
+  std::optional<NodeHome> home_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<SwarmEngine> engine_;
+  std::vector<SwarmEvent> events_;
+};
+
+// Nodes sharing one roster; node 0 is the publisher.
+class Swarm {
+ public:
+  explicit Swarm(int net) : net_(net) {}
+
+  Node& add(const std::string& site) {
+    std::string ip = "127.0." + std::to_string(net_) + "." + std::to_string(nodes_.size() + 1);
+    nodes_.push_back(std::make_unique<Node>(tmp_ / site, site, ip));
+    return *nodes_.back();
+  }
+  Node& operator[](std::size_t i) { return *nodes_.at(i); }
+  const fs::path& dir() const { return tmp_.path(); }
+
+  // Every node a member; the first may publish CMIP6.
+  void admit() {
+    std::vector<RosterMember> members;
+    for (auto& n : nodes_) members.push_back(test::member(n->key(), n->home().config().site));
+    Envelope roster = keys_.roster(1, test::make_roster(1, members, {test::grant(nodes_[0]->key())}));
+    for (auto& n : nodes_) {
+      REQUIRE(n->catalog().pin_authority(keys_.authority.public_key()).ok());
+      auto st = n->catalog().import_roster(roster, kNow);
+      REQUIRE_MESSAGE(st.ok(), st.error().message);
+    }
+  }
+
+  // Publishes `paths` at node 0 and hands its records to every other catalog (what
+  // gossip does in the daemon). Returns the manifests, oldest first.
+  std::vector<Manifest> publish(std::vector<fs::path> paths) {
+    Node& pub = *nodes_[0];
+    PublishOptions o;
+    o.paths = std::move(paths);
+    o.now = kNow;
+    auto report = Publisher(pub.home(), pub.catalog()).run(o);
+    REQUIRE_MESSAGE(report.ok(), report.error().message);
+    std::string errors;
+    for (const auto& e : report->errors) errors += e.message + "\n";
+    REQUIRE_MESSAGE(report->errors.empty(), errors);
+    auto records = pub.catalog().records_after(pub.key().public_key(), 0, 100000, std::size_t(1) << 30);
+    REQUIRE(records.ok());
+    for (std::size_t i = 1; i < nodes_.size(); ++i)
+      for (const auto& env : *records) {
+        auto r = nodes_[i]->catalog().ingest(env, kNow);
+        REQUIRE(r.ok());
+        REQUIRE_MESSAGE(r->outcome != IngestOutcome::refused, r->error->message);
+      }
+    std::vector<Manifest> out;
+    for (const auto& v : report->versions) {
+      auto m = pub.catalog().manifest(v.instance_id);
+      REQUIRE(m.ok());
+      out.push_back(*m);
+    }
+    return out;
+  }
+
+  // Polls every engine until `cond` holds; false after the deadline.
+  bool run_until(const std::function<bool()>& cond, std::chrono::milliseconds deadline = kDeadline) {
+    return test::wait_until(
+        [&] {
+          for (auto& n : nodes_) n->poll();
+          return cond();
+        },
+        deadline, 20ms);
+  }
+
+ private:
+  int net_;
+  test::TempDir tmp_{"fedswarm-swarm"};
+  test::FederationKeys keys_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+};
+
+std::string describe(const std::optional<TransferInfo>& t) {
+  if (!t) return "no transfer";
+  return t->instance_id + " " + std::string(to_string(t->state)) + "/" + t->activity + " " +
+         std::to_string(t->bytes_done) + "/" + std::to_string(t->bytes_total) + " peers " + std::to_string(t->peers) +
+         " error: " + t->last_error;
+}
+
+// The version directory of `m` in `node`'s DRS tree.
+fs::path final_dir(Node& node, const Manifest& m) {
+  const ProjectTemplate* t = node.home().projects().find(m.project);
+  REQUIRE(t);
+  auto id = t->parse_dataset_id(m.dataset_id);
+  REQUIRE(id.ok());
+  return node.data_root() / t->version_directory(*id, m.version);
+}
+
+fs::path staged_dir(Node& node, const Manifest& m) {
+  return node.data_root() / ".staging" / m.instance_id() / m.version;
+}
+
+void expect_same_files(const Manifest& m, const fs::path& a, const fs::path& b) {
+  for (const auto& f : m.files) {
+    INFO(f.path);
+    REQUIRE(fs::exists(b / f.path));
+    CHECK(test::read_file(a / f.path) == test::read_file(b / f.path));
+  }
+}
+
+SampleVersion sample(const fs::path& root, std::uint64_t seed, std::size_t files, std::uint64_t file_size) {
+  SampleSpec spec;
+  spec.datasets = 1;
+  spec.versions_per_dataset = 1;
+  spec.files_per_version = files;
+  spec.file_size = file_size;
+  auto tree = write_sample_tree(root, seed, spec);
+  REQUIRE_MESSAGE(tree.ok(), tree.error().message);
+  REQUIRE(tree->size() == 1);
+  return tree->front();
+}
+
+std::shared_ptr<lt::torrent_info> torrent_of(const Manifest& m) {
+  std::vector<char> file{'d', '4', ':', 'i', 'n', 'f', 'o'};
+  file.insert(file.end(), m.info_dict.begin(), m.info_dict.end());
+  file.push_back('e');
+  return std::make_shared<lt::torrent_info>(lt::span<const char>(file.data(), static_cast<std::ptrdiff_t>(file.size())),
+                                            lt::from_span);
+}
+
+lt::add_torrent_params parse_resume(const Bytes& resume) {
+  lt::error_code ec;
+  auto p = lt::read_resume_data(
+      lt::span<const char>(reinterpret_cast<const char*>(resume.data()), static_cast<std::ptrdiff_t>(resume.size())), ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  return p;
+}
+
+void overwrite(const fs::path& p, std::uint64_t offset, const std::string& bytes) {
+  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(f.good());
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(f.good());
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// tmpfs mounted over a directory for the life of the guard (root only).
+class TmpfsMount {
+ public:
+  TmpfsMount(const fs::path& dir, const std::string& size) : dir_(dir) {
+    mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~TmpfsMount() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  bool resize(const std::string& size) {
+    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, ("size=" + size).c_str()) == 0;
+  }
+
+ private:
+  fs::path dir_;
+  bool mounted_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("SwarmEngine: one seed and three fetchers - verified byte-identical copies placed and recorded") {
+  Swarm swarm(60);
+  Node& pub = swarm.add("IPSL");
+  for (const char* site : {"DKRZ", "CEDA", "NCI", "LATE"}) swarm.add(site);
+  swarm.admit();
+  SampleVersion v = sample(swarm.dir() / "archive", 7, 3, 300 * 1024);
+  const Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  const std::string id = m.instance_id();
+
+  pub.start();
+  auto restored = pub.engine().restore();
+  REQUIRE(restored.ok());
+  CHECK(restored->seeding == 1);
+  CHECK(restored->errors.empty());
+  for (int i = 1; i <= 3; ++i) swarm[i].start();
+  for (int i = 1; i <= 3; ++i) {
+    FetchOptions o;
+    for (int j = 0; j <= 3; ++j)
+      if (j != i) o.peers.push_back(swarm[j].endpoint());
+    REQUIRE(swarm[i].engine().fetch(m, o).ok());
+  }
+  bool done = swarm.run_until([&] { return swarm[1].placed(id) && swarm[2].placed(id) && swarm[3].placed(id); });
+  std::string state;
+  for (int i = 1; i <= 3; ++i) state += describe(swarm[i].transfer(id)) + "\n";
+  INFO(state);
+  REQUIRE(done);
+
+  for (int i = 1; i <= 3; ++i) {
+    Node& f = swarm[i];
+    const fs::path dir = final_dir(f, m);
+    CHECK(dir == f.data_root() / fs::relative(v.directory, swarm.dir() / "archive"));
+    expect_same_files(m, v.directory, dir);
+    CHECK_FALSE(fs::exists(f.data_root() / ".staging" / id));
+    LocalReplica l = f.local(id);
+    CHECK(l.state == LocalState::complete);
+    CHECK(l.path == dir.string());
+    CHECK_FALSE(l.resume_data.empty());
+    auto replicas = f.catalog().replicas(id);
+    REQUIRE(replicas.ok());
+    CHECK(std::any_of(replicas->begin(), replicas->end(),
+                      [&](const ReplicaLocation& r) { return r.node == f.key().public_key() && r.state == ReplicaState::complete; }));
+    auto placed = std::find_if(f.events().begin(), f.events().end(),
+                               [](const SwarmEvent& e) { return e.type == SwarmEvent::Type::placed; });
+    REQUIRE(placed != f.events().end());
+    CHECK(placed->record_seq > 0);
+    CHECK(placed->detail == dir.string());
+    auto t = f.transfer(id);
+    CHECK(t->kind == TransferKind::seed);
+    CHECK(t->verify_failures == 0);
+    CHECK(t->bytes_done == m.total_size());
+    CHECK(f.engine().counters().banned_peers.empty());
+  }
+  auto seed = pub.transfer(id);
+  REQUIRE(seed);
+  CHECK(seed->kind == TransferKind::seed);
+  CHECK(seed->bytes_uploaded > 0);
+  // The publisher's first full check left merkle trees for the next start.
+  CHECK(swarm.run_until([&] { return !pub.local(id).resume_data.empty(); }));
+
+  // A placed replica is a full seed, also after a restart: with the publisher gone it
+  // alone serves a latecomer (from its catalog resume data, without re-reading it).
+  pub.crash();
+  REQUIRE(swarm[1].engine().stop().ok());
+  swarm[1].start();
+  auto again = swarm[1].engine().restore();
+  REQUIRE(again.ok());
+  CHECK(again->seeding == 1);
+  Node& late = swarm[4];
+  late.start();
+  REQUIRE(late.engine().fetch(m, FetchOptions{{swarm[1].endpoint()}, 0}).ok());
+  done = swarm.run_until([&] { return late.placed(id); });
+  INFO(describe(late.transfer(id)));
+  REQUIRE(done);
+  expect_same_files(m, v.directory, final_dir(late, m));
+  CHECK(swarm[1].transfer(id)->bytes_uploaded >= m.total_size());
+}
+
+TEST_CASE("SwarmEngine: an evil seeder is banned but honest ones are not and no corrupt byte is placed") {
+  Swarm swarm(61);
+  Node& pub = swarm.add("IPSL");
+  Node& evil = swarm.add("EVIL");
+  Node& honest = swarm.add("HONEST");
+  Node& down = swarm.add("DOWN");
+  swarm.admit();
+  SampleVersion v = sample(swarm.dir() / "archive", 11, 2, 1536 * 1024);
+  const Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  const std::string id = m.instance_id();
+  // Pieces of one 16 KiB block would hit libtorrent 2.0.8's block-hash livelock (see
+  // SwarmEngineOptions::stall_timeout), which this test is not about.
+  auto info = InfoDict::parse(m.info_dict);
+  REQUIRE(info.ok());
+  REQUIRE(info->piece_length > 16 * 1024);
+  const fs::path rel = fs::relative(v.directory, swarm.dir() / "archive");
+  for (Node* n : {&evil, &honest}) {
+    fs::create_directories((n->data_root() / rel).parent_path());
+    fs::copy(v.directory, n->data_root() / rel, fs::copy_options::recursive);
+  }
+  for (Node* n : {&pub, &evil, &honest, &down}) n->start();
+  REQUIRE(pub.engine().restore().ok());
+  REQUIRE(evil.engine().seed(m, evil.data_root() / rel).ok());
+  REQUIRE(honest.engine().seed(m, honest.data_root() / rel).ok());
+  REQUIRE(swarm.run_until([&] {
+    auto e = evil.transfer(id), h = honest.transfer(id);
+    return e && h && e->activity == "seeding" && h->activity == "seeding";
+  }));
+  // The evil node checked its copy and now serves garbage from it.
+  for (const auto& f : m.files) overwrite(evil.data_root() / rel / f.path, 0, std::string(f.size, 'X'));
+
+  FetchOptions only_evil;
+  only_evil.peers = {evil.endpoint()};
+  REQUIRE(down.engine().fetch(m, only_evil).ok());
+  bool banned = swarm.run_until([&] { return contains(down.engine().counters().banned_peers, evil.ip()); });
+  INFO(describe(down.transfer(id)));
+  REQUIRE(banned);
+  REQUIRE(down.engine().add_peer(id, honest.endpoint()).ok());
+  REQUIRE(down.engine().add_peer(id, pub.endpoint()).ok());
+  bool done = swarm.run_until([&] { return down.placed(id); });
+  INFO(describe(down.transfer(id)));
+  REQUIRE(done);
+
+  expect_same_files(m, v.directory, final_dir(down, m));
+  auto t = down.transfer(id);
+  CHECK(t->verify_failures == 0);
+  CHECK(t->hash_failures > 0);
+  SwarmCounters c = down.engine().counters();
+  CHECK(c.banned_peers == std::vector<std::string>{evil.ip()});
+  CHECK(c.verify_failures == 0);
+  CHECK(std::any_of(down.events().begin(), down.events().end(), [&](const SwarmEvent& e) {
+    return e.type == SwarmEvent::Type::peer_banned && e.detail == evil.ip() && e.instance_id == id;
+  }));
+}
+
+TEST_CASE("SwarmEngine: after an unclean stop staged pieces are re-checked and the fetch resumes") {
+  Swarm swarm(62);
+  Node& pub = swarm.add("IPSL");
+  Node& f = swarm.add("DKRZ");
+  swarm.admit();
+  SampleVersion v = sample(swarm.dir() / "archive", 5, 3, 1024 * 1024);
+  const Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  const std::string id = m.instance_id();
+  pub.start();
+  REQUIRE(pub.engine().restore().ok());
+  f.start();
+  CHECK_FALSE(f.engine().clean_start());
+  FetchOptions slow;
+  slow.peers = {pub.endpoint()};
+  slow.download_rate_limit = 512 * 1024;
+  REQUIRE(f.engine().fetch(m, slow).ok());
+
+  // Until a quarter is on disk and the catalog's resume data claims some pieces.
+  std::size_t have = 0;
+  REQUIRE(swarm.run_until([&] {
+    auto t = f.transfer(id);
+    if (!t || t->bytes_done * 4 < t->bytes_total) return false;
+    Bytes resume = f.local(id).resume_data;
+    have = resume.empty() ? 0 : parse_resume(resume).have_pieces.count();
+    return have > 0;
+  }));
+  CHECK(f.local(id).state == LocalState::transferring);
+  f.crash();
+  CHECK_FALSE(fs::exists(f.data_root() / ".staging" / ".clean"));
+
+  // Damage one piece the resume data claims: only a re-check can notice.
+  auto ti = torrent_of(m);
+  lt::add_torrent_params stored = parse_resume(f.local(id).resume_data);
+  lt::piece_index_t damaged(-1);
+  for (lt::piece_index_t p(0); p < lt::piece_index_t(ti->num_pieces()); ++p)
+    if (p < stored.have_pieces.end_index() && stored.have_pieces[p]) {
+      damaged = p;
+      break;
+    }
+  REQUIRE(static_cast<int>(damaged) >= 0);
+  auto slices = ti->files().map_block(damaged, 0, 64);
+  REQUIRE_FALSE(slices.empty());
+  overwrite(f.data_root() / ".staging" / id / ti->files().file_path(slices[0].file_index),
+            static_cast<std::uint64_t>(slices[0].offset), std::string(64, 'Z'));
+
+  f.start();
+  CHECK_FALSE(f.engine().clean_start());
+  auto restored = f.engine().restore();
+  REQUIRE(restored.ok());
+  CHECK(restored->fetching == 1);
+  REQUIRE(f.engine().add_peer(id, pub.endpoint()).ok());
+  bool done = swarm.run_until([&] { return f.placed(id); });
+  INFO(describe(f.transfer(id)));
+  REQUIRE(done);
+  auto t = f.transfer(id);
+  MESSAGE("re-downloaded " << t->bytes_downloaded << " of " << t->bytes_total << " bytes");
+  CHECK(t->bytes_downloaded < t->bytes_total);
+  CHECK(t->verify_failures == 0);  // the damaged piece never reached placement
+  expect_same_files(m, v.directory, final_dir(f, m));
+}
+
+TEST_CASE("SwarmEngine: a clean stop saves resume data and the marker and the restart trusts it") {
+  Swarm swarm(63);
+  Node& pub = swarm.add("IPSL");
+  Node& f = swarm.add("DKRZ");
+  swarm.admit();
+  SampleVersion v = sample(swarm.dir() / "archive", 9, 2, 1024 * 1024);
+  const Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  const std::string id = m.instance_id();
+  pub.start();
+  REQUIRE(pub.engine().restore().ok());
+  f.start([](SwarmEngineOptions& o) { o.resume_save_interval = 1h; });
+  FetchOptions slow;
+  slow.peers = {pub.endpoint()};
+  slow.download_rate_limit = 512 * 1024;
+  REQUIRE(f.engine().fetch(m, slow).ok());
+  REQUIRE(swarm.run_until([&] {
+    auto t = f.transfer(id);
+    return t && t->bytes_done * 4 >= t->bytes_total;
+  }));
+  REQUIRE(f.engine().stop().ok());
+  CHECK(fs::exists(f.data_root() / ".staging" / ".clean"));
+  CHECK(parse_resume(f.local(id).resume_data).have_pieces.count() > 0);
+  CHECK_FALSE(f.engine().fetch(m).ok());  // stopped: unavailable
+
+  f.start();
+  CHECK(f.engine().clean_start());
+  CHECK_FALSE(fs::exists(f.data_root() / ".staging" / ".clean"));
+  REQUIRE(f.engine().restore().ok());
+  REQUIRE(f.engine().add_peer(id, pub.endpoint()).ok());
+  REQUIRE(swarm.run_until([&] { return f.placed(id); }));
+  auto t = f.transfer(id);
+  CHECK(t->bytes_downloaded < t->bytes_total);
+  expect_same_files(m, v.directory, final_dir(f, m));
+}
+
+TEST_CASE("SwarmEngine: files unchanged from the previous local version are hard-linked and not downloaded") {
+  Swarm swarm(64);
+  Node& pub = swarm.add("IPSL");
+  Node& f = swarm.add("DKRZ");
+  swarm.admit();
+  const fs::path ds = swarm.dir() / "archive/CMIP6/CMIP/IPSL/IPSL-CM6A-LR/historical/r1i1p1f1/Amon/tas/gr";
+  const std::string names[] = {"tas_Amon_IPSL-CM6A-LR_historical_r1i1p1f1_gr_185001-189912.nc",
+                               "tas_Amon_IPSL-CM6A-LR_historical_r1i1p1f1_gr_190001-194912.nc",
+                               "tas_Amon_IPSL-CM6A-LR_historical_r1i1p1f1_gr_195001-199912.nc"};
+  std::mt19937_64 rng(test::test_seed());
+  MESSAGE("seed " << test::test_seed());
+  for (const auto& n : names) {
+    std::string data(300 * 1024 + 77, '\0');
+    for (auto& c : data) c = static_cast<char>(rng());
+    test::write_file(ds / "v20190101" / n, data);
+    test::write_file(ds / "v20190601" / n, data);
+  }
+  overwrite(ds / "v20190601" / names[2], 1000, "a corrected value");
+  auto manifests = swarm.publish({swarm.dir() / "archive"});
+  REQUIRE(manifests.size() == 2);
+  const Manifest& m1 = manifests[0];
+  const Manifest& m2 = manifests[1];
+  REQUIRE(m2.supersedes == m1.version);
+
+  pub.start();
+  REQUIRE(pub.engine().restore().ok());
+  CHECK(pub.engine().restore()->seeding == 0);  // idempotent
+  f.start();
+  FetchOptions o;
+  o.peers = {pub.endpoint()};
+  REQUIRE(f.engine().fetch(m1, o).ok());
+  REQUIRE(swarm.run_until([&] { return f.placed(m1.instance_id()); }));
+  REQUIRE(f.engine().fetch(m2, o).ok());
+  bool done = swarm.run_until([&] { return f.placed(m2.instance_id()); });
+  INFO(describe(f.transfer(m2.instance_id())));
+  REQUIRE(done);
+
+  auto t = f.transfer(m2.instance_id());
+  const std::uint64_t unchanged = fs::file_size(ds / "v20190601" / names[0]) + fs::file_size(ds / "v20190601" / names[1]);
+  CHECK(t->bytes_linked == unchanged);
+  // Only the changed file travels (rounded up to whole blocks of its last piece).
+  auto info = InfoDict::parse(m2.info_dict);
+  REQUIRE(info.ok());
+  CHECK(t->bytes_downloaded <= m2.total_size() - unchanged + static_cast<std::uint64_t>(info->piece_length));
+  CHECK(t->verify_failures == 0);
+  const fs::path d1 = final_dir(f, m1), d2 = final_dir(f, m2);
+  expect_same_files(m2, ds / "v20190601", d2);
+  expect_same_files(m1, ds / "v20190101", d1);
+  struct stat a {}, b {};
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(::stat((d1 / names[i]).c_str(), &a) == 0);
+    REQUIRE(::stat((d2 / names[i]).c_str(), &b) == 0);
+    CHECK((a.st_ino == b.st_ino) == (i < 2));
+  }
+}
+
+TEST_CASE("SwarmEngine: a disk error pauses the transfer with a message and places nothing until resumed") {
+  Swarm swarm(65);
+  Node& pub = swarm.add("IPSL");
+  Node& f = swarm.add("DKRZ");
+  swarm.admit();
+  SampleVersion v = sample(swarm.dir() / "archive", 3, 2, 200 * 1024);
+  const Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  const std::string id = m.instance_id();
+  pub.start();
+  REQUIRE(pub.engine().restore().ok());
+  f.start();
+
+  SUBCASE("a directory where a file must go") {
+    const fs::path blocker = staged_dir(f, m) / m.files[0].path;
+    fs::create_directories(blocker / "in-the-way");
+    REQUIRE(f.engine().fetch(m, FetchOptions{{pub.endpoint()}, 0}).ok());
+    REQUIRE(swarm.run_until([&] {
+      auto t = f.transfer(id);
+      return t && t->state == LocalState::paused;
+    }));
+    auto t = f.transfer(id);
+    MESSAGE(t->last_error);
+    CHECK(t->last_error.find(m.files[0].path) != std::string::npos);
+    CHECK(t->last_error.find("resume") != std::string::npos);
+    LocalReplica l = f.local(id);
+    CHECK(l.state == LocalState::paused);
+    CHECK(l.last_error == t->last_error);
+    CHECK_FALSE(fs::exists(final_dir(f, m)));
+    CHECK(std::any_of(f.events().begin(), f.events().end(),
+                      [](const SwarmEvent& e) { return e.type == SwarmEvent::Type::paused; }));
+    fs::remove_all(blocker);
+  }
+  SUBCASE("a missing data root") {
+    fs::remove_all(f.data_root());
+    REQUIRE(f.engine().fetch(m, FetchOptions{{pub.endpoint()}, 0}).ok());
+    REQUIRE(swarm.run_until([&] {
+      auto t = f.transfer(id);
+      return t && t->state == LocalState::paused;
+    }));
+    auto t = f.transfer(id);
+    MESSAGE(t->last_error);
+    CHECK(t->last_error.find("does not exist") != std::string::npos);
+    CHECK_FALSE(fs::exists(f.data_root()));  // never created behind an unmounted file system
+    fs::create_directories(f.data_root());
+  }
+  REQUIRE(f.engine().resume_paused().ok());
+  bool done = swarm.run_until([&] { return f.placed(id); });
+  INFO(describe(f.transfer(id)));
+  REQUIRE(done);
+  CHECK(f.transfer(id)->last_error.empty());
+  CHECK(f.local(id).last_error.empty());
+  expect_same_files(m, v.directory, final_dir(f, m));
+}
+
+TEST_CASE("SwarmEngine: a full disk pauses the transfer until there is room") {
+  Swarm swarm(66);
+  Node& pub = swarm.add("IPSL");
+  Node& f = swarm.add("DKRZ");
+  swarm.admit();
+  SampleVersion v = sample(swarm.dir() / "archive", 4, 2, 600 * 1024);
+  const Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  const std::string id = m.instance_id();
+  TmpfsMount disk(f.data_root(), "512k");
+  if (!disk.mounted()) {
+    MESSAGE("cannot mount a tmpfs here (not root?): full-disk case skipped");
+    return;
+  }
+  pub.start();
+  REQUIRE(pub.engine().restore().ok());
+  f.start();
+  REQUIRE(f.engine().fetch(m, FetchOptions{{pub.endpoint()}, 0}).ok());
+  REQUIRE(swarm.run_until([&] {
+    auto t = f.transfer(id);
+    return t && t->state == LocalState::paused;
+  }));
+  auto t = f.transfer(id);
+  MESSAGE(t->last_error);
+  CHECK(t->last_error.find("free space") != std::string::npos);
+  CHECK(f.local(id).state == LocalState::paused);
+  CHECK_FALSE(fs::exists(final_dir(f, m)));
+  REQUIRE(disk.resize("16m"));
+  REQUIRE(f.engine().resume_paused(id).ok());
+  REQUIRE(swarm.run_until([&] { return f.placed(id); }));
+  expect_same_files(m, v.directory, final_dir(f, m));
+  f.crash();  // close the files before the unmount
+}
+
+TEST_CASE("SwarmEngine: start fails clearly when the swarm port is taken") {
+  test::TempDir tmp("fedswarm-swarm");
+  Node a(tmp / "a", "A", "127.0.67.1");
+  a.start();
+  Node b(tmp / "b", "B", "127.0.67.1");
+  SwarmEngineOptions o;
+  o.listen_ip = "127.0.67.1";
+  o.port = a.engine().listen_port();
+  o.data_root = b.data_root();
+  o.catalog = &b.catalog();
+  o.key = &b.key();
+  o.projects = &b.home().projects();
+  auto e = SwarmEngine::start(o);
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.error().reason == "swarm_listen_failed");
+  CHECK(e.error().message.find("swarm_port") != std::string::npos);
+  o.listen_ip = "not-an-ip";
+  CHECK(SwarmEngine::start(o).error().reason == "swarm_bad_ip");
+}
+
+TEST_CASE("SwarmEngine: manifests whose info dict does not describe their files are refused") {
+  Swarm swarm(68);
+  Node& pub = swarm.add("IPSL");
+  swarm.admit();
+  sample(swarm.dir() / "archive", 1, 2, 20 * 1024);
+  Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  pub.start();
+  Manifest bad = m;
+  bad.files[0].size += 1;
+  CHECK(pub.engine().fetch(bad).error().reason == "info_dict_mismatch");
+  CHECK(pub.engine().add_peer(m.instance_id(), "127.0.0.1").error().reason == "swarm_bad_endpoint");
+  CHECK(pub.engine().seed(m, swarm.dir() / "nowhere").error().code == Errc::not_found);
+}
+
+TEST_CASE("SwarmEngine: a fetch that makes no progress is restarted and still completes") {
+  Swarm swarm(69);
+  Node& pub = swarm.add("IPSL");
+  Node& f = swarm.add("DKRZ");
+  swarm.admit();
+  SampleVersion v = sample(swarm.dir() / "archive", 2, 2, 100 * 1024);
+  const Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  const std::string id = m.instance_id();
+  pub.start();
+  REQUIRE(pub.engine().restore().ok());
+  f.start([](SwarmEngineOptions& o) { o.stall_timeout = 300ms; });
+  REQUIRE(f.engine().fetch(m).ok());  // no peer yet: nothing can arrive
+  REQUIRE(swarm.run_until([&] { return f.engine().counters().stall_restarts >= 2; }));
+  REQUIRE(f.engine().add_peer(id, pub.endpoint()).ok());
+  REQUIRE(swarm.run_until([&] { return f.placed(id); }));
+  expect_same_files(m, v.directory, final_dir(f, m));
+}
