@@ -5,6 +5,7 @@ find_package(Threads REQUIRED)
 find_package(CapnProto CONFIG REQUIRED)
 find_package(LibtorrentRasterbar CONFIG REQUIRED)
 find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL 3 REQUIRED)  # libcrypto: SHA-256 with the CPU's SHA extensions
 find_package(CLI11 CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)

@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libtorrent-rasterbar-dev libboost-dev libsodium-dev liblmdb-dev capnproto libcapnp-dev
   libxxhash-dev doctest-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libnetcdf-dev
-  nlohmann-json3-dev libsqlite3-dev
+  nlohmann-json3-dev libsqlite3-dev libssl-dev
   clang libclang-rt-14-dev
 )
 

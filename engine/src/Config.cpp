@@ -2,11 +2,14 @@
 
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <fstream>
+#include <iomanip>
 #include <limits>
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 namespace fedswarm {
 
@@ -60,6 +63,9 @@ Status check_known(const toml::table& root, const std::filesystem::path& file) {
       {"network", {"listen", "swarm_port"}},
       {"gossip", {"interval_ms", "fanout", "batch_bytes", "suspect_after_ms", "down_after_ms", "handshake_timeout_ms",
                   "backoff_max_ms", "verify_threads"}},
+      {"swarm", {"upload_rate_limit", "download_rate_limit"}},
+      {"policy", {"grace_seconds", "max_claim_seconds", "retry_after_seconds", "superseded_needs_copy",
+                  "claim_base_seconds", "deadline_slack", "min_rate", "evaluate_interval_ms"}},
       {"retraction", {"action"}},
       {"projects", {"cv_dir", "templates"}},
   };
@@ -85,7 +91,7 @@ Status read_uint(const toml::table& root, const std::filesystem::path& file, con
   if (!node) return {};
   auto v = node.value<std::int64_t>();
   if (!v || *v < 0 || static_cast<std::uint64_t>(*v) < min ||
-      static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max())
+      static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
     return bad_value(file, std::string(section) + "." + key,
                      "an integer between " + std::to_string(min) + " and " + std::to_string(std::numeric_limits<T>::max()));
   out = static_cast<T>(*v);
@@ -100,6 +106,36 @@ Status read_string(const toml::table& root, const std::filesystem::path& file, c
   if (!v) return bad_value(file, std::string(section) + "." + key, "a string");
   out = *v;
   return {};
+}
+
+Status read_bool(const toml::table& root, const std::filesystem::path& file, const char* section, const char* key,
+                 bool& out) {
+  auto node = root[section][key];
+  if (!node) return {};
+  auto v = node.value<bool>();
+  if (!v || !node.is_boolean()) return bad_value(file, std::string(section) + "." + key, "true or false");
+  out = *v;
+  return {};
+}
+
+// A finite number in [min, max]; integers are accepted (toml++ converts them).
+Status read_number(const toml::table& root, const std::filesystem::path& file, const char* section, const char* key,
+                   double& out, double min, double max, std::string_view expected) {
+  auto node = root[section][key];
+  if (!node) return {};
+  auto v = node.is_number() ? node.value<double>() : std::nullopt;
+  if (!v || !std::isfinite(*v) || *v < min || *v > max) return bad_value(file, std::string(section) + "." + key, expected);
+  out = *v;
+  return {};
+}
+
+// A double as a TOML float that reads back as the same setting ("2.0", "10000000.0").
+std::string toml_float(double v) {
+  std::ostringstream o;
+  o << std::setprecision(15) << v;
+  std::string s = o.str();
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
 }
 
 std::filesystem::path resolve(const std::filesystem::path& home, const std::string& p) {
@@ -163,6 +199,40 @@ Result<Config> Config::load(const std::filesystem::path& file, const std::filesy
   if (c.down_after_ms <= c.suspect_after_ms)
     return bad_value(file, "gossip.down_after_ms", "a number of milliseconds larger than gossip.suspect_after_ms");
 
+  for (auto [key, out] : {std::pair{"upload_rate_limit", &c.upload_rate_limit},
+                          std::pair{"download_rate_limit", &c.download_rate_limit}}) {
+    auto node = root["swarm"][key];
+    if (!node) continue;
+    auto rate = node.value<std::int64_t>();
+    if (!rate || *rate < 0 || *rate > kMaxSwarmRate)
+      return bad_value(file, std::string("swarm.") + key,
+                       "bytes per second, an integer between 0 (unlimited) and " + std::to_string(kMaxSwarmRate));
+    *out = *rate;
+  }
+
+  // [policy]: bounds keep the rule's arithmetic sane (a deadline within a year, a rate
+  // that is not zero); the cross-field check below keeps a new claim's fixed part within
+  // the longest claim.
+  constexpr std::int64_t kYear = 366 * 86400;
+  auto& p = c.tier_one;
+  FEDSWARM_TRY(read_uint(root, file, "policy", "grace_seconds", p.grace_seconds));
+  FEDSWARM_TRY(read_uint(root, file, "policy", "max_claim_seconds", p.max_claim_seconds, 1));
+  FEDSWARM_TRY(read_uint(root, file, "policy", "retry_after_seconds", p.retry_after_seconds));
+  FEDSWARM_TRY(read_bool(root, file, "policy", "superseded_needs_copy", p.superseded_needs_copy));
+  FEDSWARM_TRY(read_uint(root, file, "policy", "claim_base_seconds", p.claim_base_seconds));
+  FEDSWARM_TRY(read_number(root, file, "policy", "deadline_slack", p.deadline_slack, 1.0, 1000.0,
+                           "a number between 1.0 and 1000.0 (the multiplier on the expected transfer time)"));
+  FEDSWARM_TRY(read_number(root, file, "policy", "min_rate", p.min_rate, 1.0, 1e15,
+                           "bytes per second, a number between 1 and 1e15"));
+  FEDSWARM_TRY(read_uint(root, file, "policy", "evaluate_interval_ms", c.policy_evaluate_interval_ms, 100));
+  for (auto [key, v] : {std::pair{"grace_seconds", p.grace_seconds}, std::pair{"max_claim_seconds", p.max_claim_seconds},
+                        std::pair{"retry_after_seconds", p.retry_after_seconds},
+                        std::pair{"claim_base_seconds", p.claim_base_seconds}})
+    if (v > 10 * kYear) return bad_value(file, std::string("policy.") + key, "a number of seconds up to 10 years");
+  if (p.claim_base_seconds >= p.max_claim_seconds)
+    return bad_value(file, "policy.claim_base_seconds",
+                     "a number of seconds smaller than policy.max_claim_seconds (every claim's deadline is capped there)");
+
   std::string action = "keep";
   FEDSWARM_TRY(read_string(root, file, "retraction", "action", action));
   if (action == "keep") c.on_retraction = RetractionAction::keep;
@@ -222,6 +292,29 @@ std::string Config::render_toml() const {
     << "backoff_max_ms = " << backoff_max_ms << "\n"
     << "# Threads verifying signatures of received records (0: one per core).\n"
     << "verify_threads = " << verify_threads << "\n\n"
+    << "[swarm]\n"
+    << "# Payload rate limits over all swarm peers together, in bytes per second (0: unlimited).\n"
+    << "# They apply to every peer, on loopback and private networks too.\n"
+    << "upload_rate_limit = " << upload_rate_limit << "\n"
+    << "download_rate_limit = " << download_rate_limit << "\n\n"
+    << "[policy]\n"
+    << "# The one-Tier-1-copy rule (Tier-1 nodes act on it; every node reports it in\n"
+    << "# `compliance` and `health`). These four must be the same at every Tier-1 node:\n"
+    << "# how long an unreachable Tier-1 keeps its copies counted and its claims live,\n"
+    << "grace_seconds = " << tier_one.grace_seconds << "\n"
+    << "# the longest a claim can hold a version, whatever deadline it states,\n"
+    << "max_claim_seconds = " << tier_one.max_claim_seconds << "\n"
+    << "# how long a node that passed on a version (released, declined, expired) is skipped,\n"
+    << "retry_after_seconds = " << tier_one.retry_after_seconds << "\n"
+    << "# whether a superseded (not retracted) version still needs its Tier-1 copy.\n"
+    << "superseded_needs_copy = " << (tier_one.superseded_needs_copy ? "true" : "false") << "\n"
+    << "# This node's claims: deadline = now + claim_base_seconds\n"
+    << "#   + deadline_slack x (bytes queued + size) / max(observed rate, min_rate bytes/s).\n"
+    << "claim_base_seconds = " << tier_one.claim_base_seconds << "\n"
+    << "deadline_slack = " << toml_float(tier_one.deadline_slack) << "\n"
+    << "min_rate = " << toml_float(tier_one.min_rate) << "\n"
+    << "# A Tier-1 node evaluates the rule this often, and soon after the records change.\n"
+    << "evaluate_interval_ms = " << policy_evaluate_interval_ms << "\n\n"
     << "[retraction]\n"
     << "# Local copy of a retracted version: \"keep\" (keep and flag), \"quarantine\" (move to\n"
     << "# <data_root>/.quarantine) or \"delete\".\n"

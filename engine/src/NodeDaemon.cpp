@@ -22,13 +22,16 @@
 #include "NodeReport.hpp"
 #include "PeerLink.hpp"
 #include "fedswarm/engine/CatalogGossipStore.hpp"
+#include "fedswarm/engine/ComplianceReport.hpp"
 #include "fedswarm/engine/ControlClient.hpp"
 #include "fedswarm/engine/Gossip.hpp"
+#include "fedswarm/engine/HealthReport.hpp"
 #include "fedswarm/engine/Membership.hpp"
 #include "fedswarm/engine/RetractionActions.hpp"
 #include "fedswarm/engine/SubscriptionPlanner.hpp"
 #include "fedswarm/engine/SubscriptionStore.hpp"
 #include "fedswarm/engine/SwarmEngine.hpp"
+#include "fedswarm/engine/TierOneDuty.hpp"
 
 namespace fedswarm {
 
@@ -42,6 +45,9 @@ constexpr const char* kSoftwareVersion = "fedswarm/0.1.0";
 // Handshakes in progress at once; more connections are closed on accept so a flood of
 // sockets cannot exhaust descriptors or memory.
 constexpr std::size_t kMaxPendingLinks = 64;
+// A change of the records is evaluated by the Tier-1 duty this long after it is seen, so
+// a burst of gossip batches costs one evaluation.
+constexpr std::chrono::milliseconds kTierOneDebounce{250};
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -98,7 +104,9 @@ struct NodeDaemon::Impl : GossipNet {
   std::unique_ptr<Membership> membership;
   std::unique_ptr<SwarmEngine> swarm;
   std::unique_ptr<RetractionActions> retractions;
+  std::unique_ptr<TierOneDuty> duty;  // Tier-1 nodes only
   std::vector<Subscription> subscriptions;
+  std::set<std::string> subscribed;  // instance ids the subscriptions want (last plan)
   std::uint64_t stored_seen = 0;   // gossip records_stored at the last plan
   bool plan_due = true;            // subscriptions, retractions or the catalog changed
   bool poll_posted = false;
@@ -109,6 +117,10 @@ struct NodeDaemon::Impl : GossipNet {
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer round_timer{io};
   asio::steady_timer swarm_timer{io};
+  asio::steady_timer tier_one_timer{io};
+  SteadyClock::time_point tier_one_at = SteadyClock::time_point::max();
+  std::uint64_t tier_one_stored_seen = 0;  // gossip records_stored at the last evaluation request
+  std::set<std::string> tier_one_errors;  // last evaluation's, logged once while they repeat
   tcp::resolver resolver{io};
   std::unique_ptr<ControlServer> control;
 
@@ -128,7 +140,11 @@ struct NodeDaemon::Impl : GossipNet {
 
   Impl(const NodeHome& h, NodeRunOptions o) : home(h), config(h.config()), options(std::move(o)) {}
   // The engine goes first: its threads may still post wake-ups to `io` while it stops.
-  ~Impl() { swarm.reset(); }
+  // The duty uses the engine, so it goes before.
+  ~Impl() {
+    duty.reset();
+    swarm.reset();
+  }
 
   std::int64_t now_ms() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count() + 1;
@@ -228,6 +244,8 @@ struct NodeDaemon::Impl : GossipNet {
     so.catalog = catalog.get();
     so.key = &home.key();
     so.projects = &home.projects();
+    so.upload_rate_limit = config.upload_rate_limit;
+    so.download_rate_limit = config.download_rate_limit;
     // A first start has no clean-stop marker either; only staged data makes it matter.
     const auto staging = config.data_root / ".staging";
     bool staged = false;
@@ -247,6 +265,16 @@ struct NodeDaemon::Impl : GossipNet {
     if (!restored) return std::move(restored).error();
     for (const auto& e : restored->errors) log->warn("not resumed: {}", e.message);
     log->info("swarm on {}: seeding {}, fetching {}", swarm->listen_endpoint(), restored->seeding, restored->fetching);
+    if (config.tier == Tier::tier1) {
+      TierOneDutyOptions to;
+      to.config = config.tier_one;
+      to.catalog = catalog.get();
+      to.key = &home.key();
+      to.swarm = swarm.get();
+      to.data_root = config.data_root;
+      to.configured_capacity = config.capacity;
+      duty = std::make_unique<TierOneDuty>(std::move(to));
+    }
     return {};
   }
 
@@ -289,11 +317,16 @@ struct NodeDaemon::Impl : GossipNet {
   void plan_fetches() {
     plan_due = false;
     apply_retractions();
-    if (subscriptions.empty()) return;
+    if (subscriptions.empty()) {
+      subscribed.clear();
+      return;
+    }
     auto plan = plan_from_catalog(*catalog, subscriptions);
     if (!plan) return log->error("subscription plan: {}", plan.error().message);
     FetchOptions fo;
     fo.peers = swarm_peers();
+    subscribed.clear();
+    for (const auto& v : plan->wanted) subscribed.insert(v.instance_id);
     for (const auto& v : plan->wanted) {
       if (v.held) continue;
       auto m = catalog->manifest(v.instance_id);
@@ -318,7 +351,13 @@ struct NodeDaemon::Impl : GossipNet {
         default:
           log->warn("{} {}: {}", to_string(e.type), e.instance_id, e.detail);
       }
-      if (e.type == SwarmEvent::Type::placed) push_own_records();
+      if (e.type == SwarmEvent::Type::placed) {
+        push_own_records();
+        if (duty) {
+          duty->on_placed(e.instance_id);
+          tier_one_soon();
+        }
+      }
     }
   }
 
@@ -604,6 +643,10 @@ struct NodeDaemon::Impl : GossipNet {
         stored_seen = stored;
         plan_fetches();
       }
+      if (stored != tier_one_stored_seen) {
+        tier_one_stored_seen = stored;
+        tier_one_soon();
+      }
     }
     gossip->round(live);
     Heartbeat hb = heartbeat();
@@ -621,6 +664,95 @@ struct NodeDaemon::Impl : GossipNet {
     });
   }
 
+  // --- the one-Tier-1-copy rule --------------------------------------------------------
+
+  // Members' liveness as the rule reads it (TierOneMember::alive / down_since): up and
+  // suspect count alive; a down member went down `down_after_ms` after it was last
+  // heard from, or, never heard from in this run, when this node started (the most it
+  // can vouch for). This node is alive.
+  LivenessMap liveness() const {
+    LivenessMap m;
+    m[self] = MemberLiveness{};
+    for (const auto& [key, info] : membership->peers()) {
+      MemberLiveness l;
+      if (info.state == PeerState::down) {
+        l.alive = false;
+        const std::int64_t since_ms = info.last_seen_ms > 0 ? info.last_seen_ms + config.down_after_ms : 0;
+        l.down_since = started_unix + since_ms / 1000;
+      }
+      m[key] = l;
+    }
+    return m;
+  }
+
+  // Right after start every peer looks down until its link comes up: acting then would
+  // rank this node above peers that are in fact alive. Settled when every member has
+  // been heard from, or down_after_ms has passed (a member silent that long is down).
+  bool liveness_settled() const {
+    if (now_ms() >= static_cast<std::int64_t>(config.down_after_ms)) return true;
+    for (const auto& [key, info] : membership->peers())
+      if (info.last_seen_ms == 0) return false;
+    return true;
+  }
+
+  // Bytes done of this node's fetches, for the compliance report's progress column.
+  std::map<std::string, std::uint64_t> local_progress() const {
+    std::map<std::string, std::uint64_t> out;
+    if (swarm)
+      for (const auto& t : swarm->transfers())
+        if (t.kind == TransferKind::fetch) out[t.instance_id] = t.bytes_done;
+    return out;
+  }
+
+  ComplianceInputs compliance_inputs() const {
+    ComplianceInputs in;
+    in.now = unix_now();
+    in.liveness = liveness();
+    in.config = config.tier_one;
+    in.local = self;
+    in.local_progress = local_progress();
+    return in;
+  }
+
+  void run_tier_one() {
+    if (!duty || stopping) return;
+    TierOneInputs in;
+    in.now = unix_now();
+    in.liveness = liveness();
+    in.peers = swarm_peers();
+    in.subscribed = subscribed;
+    in.act = liveness_settled();
+    auto round = duty->evaluate(in);
+    if (!round) return log->error("tier-1 rule: {}", round.error().message);
+    for (const auto& line : round->done) log->info("tier-1 rule: {}", line);
+    // A failing action is retried every evaluation: say so once, not every interval.
+    std::set<std::string> errors;
+    for (const auto& e : round->errors) {
+      if (!tier_one_errors.count(e.message)) log->warn("tier-1 rule: {}", e.message);
+      errors.insert(e.message);
+    }
+    tier_one_errors = std::move(errors);
+    if (round->signed_records > 0) push_own_records();
+  }
+
+  // Evaluates at `at`, then every policy evaluate interval.
+  void arm_tier_one(SteadyClock::time_point at) {
+    tier_one_at = at;
+    tier_one_timer.expires_at(at);  // cancels the wait in progress, if any
+    tier_one_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      run_tier_one();
+      arm_tier_one(SteadyClock::now() + std::chrono::milliseconds(config.policy_evaluate_interval_ms));
+    });
+  }
+
+  // The records changed: evaluate soon (debounced), unless an evaluation is due sooner.
+  void tier_one_soon() {
+    if (!duty || stopping) return;
+    const auto at = SteadyClock::now() + kTierOneDebounce;
+    if (at < tier_one_at) arm_tier_one(at);
+  }
+
   // --- control -------------------------------------------------------------------------
 
   nlohmann::json on_control(const nlohmann::json& r) {
@@ -635,9 +767,12 @@ struct NodeDaemon::Impl : GossipNet {
         if (auto r = swarm->restore(); !r) log->error("swarm restore: {}", r.error().message);
         plan_fetches();
       }
+      tier_one_soon();
       return {{"ok", true}};
     }
     if (cmd == "transfers") return transfers_json();
+    if (cmd == "compliance") return compliance_json();
+    if (cmd == "health") return health_json();
     if (cmd == "resume") {
       if (!swarm) return {{"ok", false}};
       auto st = swarm->resume_paused(r.value("instance_id", ""));
@@ -725,9 +860,62 @@ struct NodeDaemon::Impl : GossipNet {
                     {"paused", paused}, {"placed", c.placed}, {"banned_peers", c.banned_peers}};
       j["subscriptions"] = subscriptions.size();
     }
+    j["capacity"] = capacity_json();
     return j;
   }
   nlohmann::json peers_json() { return node_peers_json(snapshot()); }
+
+  static nlohmann::json error_json(const Error& e) {
+    return {{"error", {{"code", std::string(to_string(e.code))}, {"reason", e.reason}, {"message", e.message}}}};
+  }
+
+  // The rule's verdicts with this node's link liveness and transfer progress.
+  nlohmann::json compliance_json() {
+    auto report = build_compliance_report(*catalog, compliance_inputs());
+    if (!report) return error_json(report.error());
+    return report->to_json();
+  }
+
+  nlohmann::json health_json() {
+    HealthInputs in;
+    in.now = unix_now();
+    in.local_key = self;
+    in.local_site = config.site;
+    auto live = HealthLive::from_answers(status_json(), peers_json(), transfers_json());
+    if (!live) return error_json(live.error());
+    in.live = std::move(*live);
+    in.compliance = compliance_inputs();
+    auto report = build_health_report(*catalog, in);
+    if (!report) return error_json(report.error());
+    return report->to_json();
+  }
+
+  // This node's room: [node] capacity, its roster capacity, the data root's free space
+  // (read now) and, on a Tier-1 node, what the rule has committed and may commit here
+  // (as of its last evaluation).
+  nlohmann::json capacity_json() {
+    nlohmann::json j;
+    j["configured"] = config.capacity;
+    nlohmann::json roster_capacity = nullptr;
+    if (auto r = catalog->roster(); r && *r)
+      if (const RosterMember* m = (*r)->member(self)) roster_capacity = m->capacity;
+    j["roster"] = roster_capacity;
+    auto free = TierOneDuty::free_bytes(config.data_root);
+    j["data_root"] = config.data_root.string();
+    j["data_root_free"] = free ? nlohmann::json(*free) : nlohmann::json(nullptr);
+    if (duty) {
+      const auto& c = duty->capacity();
+      j["committed"] = c.committed;
+      j["quota"] = c.quota;
+      j["backlog"] = c.backlog;
+      j["observed_rate"] = c.observed_rate;
+      j["rule_fetches"] = duty->fetches().size();
+    } else {
+      j["committed"] = nullptr;
+      j["quota"] = nullptr;
+    }
+    return j;
+  }
 
   void shutdown() {
     if (stopping) return;
@@ -737,6 +925,7 @@ struct NodeDaemon::Impl : GossipNet {
     acceptor.close(ec);
     round_timer.cancel();
     swarm_timer.cancel();
+    tier_one_timer.cancel();
     resolver.cancel();
     if (swarm)
       if (auto st = swarm->stop(); !st) log->error("swarm stop: {}", st.error().message);
@@ -773,6 +962,7 @@ int NodeDaemon::run() {
   m.round();
   m.schedule_round();
   m.schedule_swarm_poll();
+  if (m.duty) m.arm_tier_one(SteadyClock::now() + std::chrono::milliseconds(m.config.policy_evaluate_interval_ms));
   m.io.run();
   m.log->info("stopped");
   m.log->flush();

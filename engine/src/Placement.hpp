@@ -1,5 +1,7 @@
 // Placement (engine-private): turns a fully downloaded staged version into a verified
 // replica in the DRS tree (DESIGN §5), in crash-safe order:
+//   0. the files not downloaded because an earlier local version holds the same bytes
+//      (`links`, see StagingArea.hpp) are linked into the staged directory;
 //   1. every file of the manifest: size and SHA-256 checked, then fsynced; every
 //      directory of the version fsynced;
 //   2. one rename of `<staging_root>/<version>` to `<data_root>/<DRS path>/<version>`
@@ -9,7 +11,9 @@
 //   4. the staging root (libtorrent's leftovers) removed.
 // A crash before 2 leaves the version in staging (state verifying: placed again on
 // restart); between 2 and 3 the directory is in the DRS tree and verified, and the next
-// fetch finds it there and records it (`adopt`: steps 1 and 3 on the final directory).
+// fetch finds it there and records it (`adopt`: steps 1, 3 and 4 on the final
+// directory); after 3 the replica is complete and SwarmEngine::restore removes what is
+// left of the staging root.
 //
 // Outcomes: placed; verify_failed (a file is missing, has another size or SHA-256; the
 // staging root is deleted so the version is fetched again from scratch); error (the
@@ -27,6 +31,7 @@
 #include <filesystem>
 #include <string>
 
+#include "StagingArea.hpp"
 #include "fedswarm/protocol/Manifest.hpp"
 #include "fedswarm/protocol/SigningKey.hpp"
 #include "fedswarm/storage/Catalog.hpp"
@@ -40,6 +45,7 @@ struct PlacementJob {
   bool adopt = false;                  // final_dir exists already: verify and record it in place
   Bytes resume_data;                   // stored with the complete replica (merkle trees for seeding)
   std::int64_t now = 0;
+  std::vector<LinkedFile> links;       // linked in before verification (not with `adopt`)
 };
 
 struct PlacementOutcome {

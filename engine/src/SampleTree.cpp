@@ -282,6 +282,8 @@ Result<std::vector<SampleVersion>> write_sample_tree(const fs::path& root, std::
   const fs::path abs_root = fs::absolute(root, ec);
   if (ec) return make_error(Errc::io, "sample_write", root.string() + ": " + ec.message());
 
+  const std::size_t carried =
+      spec.files_per_version == 0 ? 0 : std::min(spec.unchanged_files, spec.files_per_version - 1);
   std::vector<SampleVersion> out;
   for (std::size_t d = 0; d < spec.datasets; ++d) {
     std::size_t combo = (offset + d * stride) % kCombos;
@@ -293,39 +295,57 @@ Result<std::vector<SampleVersion>> write_sample_tree(const fs::path& root, std::
     const std::string dataset_id = std::string("CMIP6.") + exp.activity + "." + src.institution + "." + src.source +
                                    "." + exp.experiment + "." + member + "." + var.table + "." + var.variable + "." + grid;
     std::int64_t day = base_day + static_cast<std::int64_t>(rng.below(90));
+    // Later versions draw from a stream of their own dataset, so the first versions of
+    // every dataset are the same whatever versions_per_dataset is, and a second version
+    // added by a later call never repeats the tracking ids or data of another dataset.
+    SplitMix later{SplitMix{seed ^ (0xD1B54A32D192ED03ull * (d + 1))}.next()};
+    std::vector<FileSpec> previous;  // the files of the version before, for carried-over files
     for (std::size_t k = 0; k < spec.versions_per_dataset; ++k) {
-      if (k > 0) day += 30 + static_cast<std::int64_t>(rng.below(60));
+      SplitMix& draw = k == 0 ? rng : later;
+      if (k > 0) day += 30 + static_cast<std::int64_t>(draw.below(60));
+      const bool write = k >= spec.first_version;
       SampleVersion sv;
       sv.dataset_id = dataset_id;
       sv.version = version_for_day(day);
       sv.directory = abs_root / "CMIP6" / exp.activity / src.institution / src.source / exp.experiment / member /
                      var.table / var.variable / grid / sv.version;
-      if (fs::exists(sv.directory, ec))
-        return make_error(Errc::conflict, "sample_exists",
-                          sv.directory.string() + " already exists; choose an empty root or another seed");
-      fs::create_directories(sv.directory, ec);
-      if (ec) return make_error(Errc::io, "sample_write", sv.directory.string() + ": " + ec.message());
+      if (write) {
+        if (fs::exists(sv.directory, ec))
+          return make_error(Errc::conflict, "sample_exists",
+                            sv.directory.string() + " already exists; choose an empty root or another seed");
+        fs::create_directories(sv.directory, ec);
+        if (ec) return make_error(Errc::io, "sample_write", sv.directory.string() + ": " + ec.message());
+      }
+      std::vector<FileSpec> current;
       for (std::size_t f = 0; f < spec.files_per_version; ++f) {
         FileSpec fsp;
-        fsp.src = &src;
-        fsp.exp = &exp;
-        fsp.var = &var;
-        fsp.member = member;
-        fsp.grid = grid;
-        fsp.version = sv.version;
-        fsp.dataset_id = dataset_id;
-        fsp.size = spec.file_size;
-        fsp.start_year = exp.start_year;
-        fsp.tracking_id = "hdl:21.14100/" + uuid4(rng);
-        fsp.data_seed = rng.next();
+        if (k > 0 && f < carried) {
+          // Everything that goes into the bytes is the previous file's, its version
+          // date (creation_date) included, so the file is identical byte for byte.
+          fsp = previous[f];
+        } else {
+          fsp.src = &src;
+          fsp.exp = &exp;
+          fsp.var = &var;
+          fsp.member = member;
+          fsp.grid = grid;
+          fsp.version = sv.version;
+          fsp.dataset_id = dataset_id;
+          fsp.size = spec.file_size;
+          fsp.start_year = exp.start_year;
+          fsp.tracking_id = "hdl:21.14100/" + uuid4(draw);
+          fsp.data_seed = draw.next();
+        }
         const std::string name = std::string(var.variable) + "_" + var.table + "_" + src.source + "_" + exp.experiment +
                                  "_" + member + "_" + grid + "_" + time_range(var, exp.start_year, f) + ".nc";
         fsp.path = sv.directory / name;
-        FEDSWARM_TRY(write_netcdf(fsp));
+        if (write) FEDSWARM_TRY(write_netcdf(fsp));
         sv.files.push_back(name);
         sv.tracking_ids.push_back(fsp.tracking_id);
+        current.push_back(std::move(fsp));
       }
-      out.push_back(std::move(sv));
+      previous = std::move(current);
+      if (write) out.push_back(std::move(sv));
     }
   }
   return out;

@@ -71,18 +71,33 @@ Result<LinkedFiles> prepare_staging(const fs::path& data_root, const fs::path& s
     if (f.size == 0) continue;
     auto it = sources.find(f.pieces_root);
     if (it == sources.end() || it->second.size != f.size) continue;
-    fs::path to = staged_dir / f.path;
-    if (fs::exists(fs::symlink_status(to, ec))) continue;  // staged already (a resumed fetch)
     const fs::path& from = it->second.file;
     if (!fs::is_regular_file(from, ec) || fs::file_size(from, ec) != f.size || ec) continue;
-    fs::create_directories(to.parent_path(), ec);
-    if (ec) continue;
-    if (link_or_copy(from, to)) {
-      ++linked.files;
-      linked.bytes += f.size;
-    }
+    fs::path stale = staged_dir / f.path;
+    if (fs::exists(fs::symlink_status(stale, ec)) && !fs::remove(stale, ec))
+      return make_error(Errc::io, "staging_failed",
+                        "cannot remove " + stale.string() + ": " + ec.message() +
+                            "; check the permissions of the staging area, then resume the transfer");
+    linked.list.push_back({f.path, f.pieces_root, from, f.size});
+    linked.bytes += f.size;
   }
   return linked;
+}
+
+Status link_files(const fs::path& staged_dir, const std::vector<LinkedFile>& files) {
+  for (const auto& f : files) {
+    const fs::path to = staged_dir / f.path;
+    std::error_code ec;
+    fs::create_directories(to.parent_path(), ec);
+    // libtorrent may have created the file it was told not to download.
+    fs::remove(to, ec);
+    if (!link_or_copy(f.from, to))
+      return make_error(Errc::io, "link_failed",
+                        "cannot link or copy " + f.from.string() + " to " + to.string() + ": " + std::strerror(errno) +
+                            "; the earlier local version holding it may have been moved; resume the transfer to "
+                            "fetch the file instead");
+  }
+  return {};
 }
 
 }  // namespace fedswarm

@@ -54,7 +54,8 @@ Result<std::unique_ptr<SwarmEngine>> SwarmEngine::start(SwarmEngineOptions optio
   }
 
   try {
-    lt::session_params params(swarm_settings({ip, im.opt.port, im.opt.upload_rate_limit, im.opt.download_rate_limit}));
+    lt::session_params params(swarm_settings(
+        {ip, im.opt.port, im.opt.upload_rate_limit, im.opt.download_rate_limit, im.opt.reconnect_interval}));
     im.session = std::make_unique<lt::session>(std::move(params));
   } catch (const std::exception& e) {
     return make_error(Errc::io, "swarm_session", std::string("cannot start the libtorrent session: ") + e.what());
@@ -184,6 +185,11 @@ Result<RestoreReport> SwarmEngine::restore() {
       report.errors.push_back(m.error().with_context(l.instance_id));
       continue;
     }
+    if (want_seed) {
+      // A crash after placement's catalog commit leaves its staging root behind.
+      std::error_code ec;
+      fs::remove_all(im.opt.data_root / ".staging" / l.instance_id, ec);
+    }
     Status st = want_seed ? seed(*m, l.path) : fetch(*m);
     if (!st) report.errors.push_back(st.error().with_context(l.instance_id));
     else if (want_seed) ++report.seeding;
@@ -223,6 +229,35 @@ Status SwarmEngine::remove(std::string_view instance_id) {
   }
   // Its worker job, if any, finishes; the completion finds no transfer and does nothing.
   im.forget(t->id);
+  return {};
+}
+
+Status SwarmEngine::cancel(std::string_view instance_id, std::string_view why) {
+  Impl& im = *impl_;
+  FEDSWARM_TRY(im.usable());
+  if (Transfer* t = im.find(instance_id)) {
+    if (t->kind == TransferKind::seed) return {};
+    // The worker may be renaming into the DRS tree and committing the replica record:
+    // deleting its input or overwriting its row now could lose a placed copy's record.
+    if (t->state == LocalState::verifying)
+      return make_error(Errc::conflict, "swarm_placing",
+                        std::string(instance_id) + " is being verified and placed; cancel it later");
+  }
+  FEDSWARM_TRY(remove(instance_id));
+  FEDSWARM_ASSIGN_OR_RETURN(std::optional<LocalReplica> local, im.opt.catalog->local(instance_id));
+  if (local && (local->state == LocalState::complete || local->state == LocalState::quarantined)) return {};
+  if (local && local->state != LocalState::dropped) {
+    local->state = LocalState::dropped;
+    local->last_error = std::string(why);
+    local->resume_data.clear();
+    local->bytes_done = 0;
+    local->updated_at = im.now();
+    FEDSWARM_TRY(im.opt.catalog->put_local(*local));
+  }
+  // Staged files are allocated in full: give the room back. libtorrent may still hold
+  // them open after remove(); unlinking open files is safe.
+  std::error_code ec;
+  fs::remove_all(im.opt.data_root / ".staging" / std::string(instance_id), ec);
   return {};
 }
 
@@ -274,7 +309,7 @@ std::vector<TransferInfo> SwarmEngine::transfers() const {
     r.activity = t.activity;
     if (auto it = status.find(t.handle); t.handle.is_valid() && it != status.end()) {
       const lt::torrent_status& st = it->second;
-      r.bytes_done = static_cast<std::uint64_t>(st.total_wanted_done);
+      r.bytes_done = static_cast<std::uint64_t>(st.total_wanted_done) + t.linked;
       r.bytes_downloaded += static_cast<std::uint64_t>(st.total_payload_download);
       r.bytes_uploaded += static_cast<std::uint64_t>(st.total_payload_upload);
       r.download_rate = st.download_payload_rate;
@@ -310,7 +345,7 @@ Status SwarmEngine::stop() {
   std::size_t outstanding = 0;
   for (auto& [id, t] : im.transfers) {
     if (!t.handle.is_valid()) continue;
-    t.handle.save_resume_data(lt::torrent_handle::flush_disk_cache | lt::torrent_handle::only_if_modified);
+    im.request_resume(t, lt::torrent_handle::flush_disk_cache | lt::torrent_handle::only_if_modified);
     ++outstanding;
   }
   const auto deadline = SteadyClock::now() + im.opt.stop_timeout;

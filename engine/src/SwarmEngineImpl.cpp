@@ -5,6 +5,7 @@
 #include <libtorrent/torrent_flags.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -31,6 +32,12 @@ std::string disk_error_message(const std::string& what, const lt::error_code& ec
   return (file.empty() ? std::string() : file + ": ") + what + " failed: " + ec.message() + "; " + hint;
 }
 
+// "60 s", "1500 ms".
+std::string duration_text(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
 }  // namespace
 
 std::string activity_of(const lt::torrent_status& st) {
@@ -44,6 +51,22 @@ std::string activity_of(const lt::torrent_status& st) {
     case lt::torrent_status::seeding: return "seeding";
     default: return "checking";  // deprecated states (queued for checking, allocating)
   }
+}
+
+bool piece_layers_complete(const lt::torrent_handle& h, const lt::torrent_info& ti) {
+  const lt::file_storage& fs = ti.files();
+  std::vector<std::vector<lt::sha256_hash>> layers = h.piece_layers();
+  for (lt::file_index_t f : fs.file_range()) {
+    if (fs.pad_file_at(f) || fs.file_size(f) == 0) continue;
+    const int pieces = fs.file_num_pieces(f);
+    if (pieces <= 1) continue;  // its merkle root, from the info dict, is its piece hash
+    const auto i = static_cast<std::size_t>(static_cast<int>(f));
+    if (i >= layers.size() || layers[i].size() < static_cast<std::size_t>(pieces)) return false;
+    // A partly known tree reports unknown nodes as zeros.
+    for (const auto& hash : layers[i])
+      if (hash.is_all_zeros()) return false;
+  }
+  return true;
 }
 
 SwarmEngine::Impl::~Impl() {
@@ -150,10 +173,20 @@ void SwarmEngine::Impl::store_seed_resume(Transfer& t) {
   if (auto st = opt.catalog->put_local(r); !st) t.last_error = "cannot store resume data: " + st.error().message;
 }
 
+void SwarmEngine::Impl::request_resume(Transfer& t, lt::resume_data_flags_t flags) {
+  if (!t.handle.is_valid()) return;
+  t.handle.save_resume_data(flags);
+  ++t.saves_requested;
+}
+
 // --- transitions -------------------------------------------------------------------
 
 void SwarmEngine::Impl::pause_with(Transfer& t, std::string message, bool retryable) {
   if (t.handle.is_valid()) t.handle.pause();
+  // Say when the engine tries again by itself (tick), so the operator knows that fixing
+  // the cause is enough.
+  if (t.kind == TransferKind::fetch && retryable && opt.retry_interval.count() > 0)
+    message += " (paused transfers are retried every " + duration_text(opt.retry_interval) + ")";
   t.last_error = std::move(message);
   t.retryable = retryable;
   t.paused_at = SteadyClock::now();
@@ -171,7 +204,7 @@ void SwarmEngine::Impl::detach(Transfer& t, AfterRemove then) {
   lt::torrent_status st = t.handle.status({});
   t.downloaded_before += static_cast<std::uint64_t>(st.total_payload_download);
   t.uploaded_before += static_cast<std::uint64_t>(st.total_payload_upload);
-  t.bytes_done = static_cast<std::uint64_t>(st.total_wanted_done);
+  t.bytes_done = static_cast<std::uint64_t>(st.total_wanted_done) + t.linked;
   by_handle.erase(t.handle);
   session->remove_torrent(t.handle);
   t.handle = {};
@@ -186,6 +219,7 @@ Status SwarmEngine::Impl::add(Transfer& t, lt::add_torrent_params p) {
   if (ec)
     return make_error(Errc::io, "swarm_add_failed", "libtorrent refused to add " + t.id + ": " + ec.message());
   t.handle = h;
+  t.saves_requested = t.saves_answered = 0;
   by_handle[h] = t.id;
   return {};
 }
@@ -231,21 +265,41 @@ void SwarmEngine::Impl::on_prepared(const std::string& id, std::uint64_t epoch, 
   if (!t || t->epoch != epoch || t->state != LocalState::transferring) return;
   if (!linked) return pause_with(*t, linked.error().message, true);
   t->linked = linked->bytes;
+  t->links = linked->list;
+  if (t->linked == t->manifest.total_size()) {
+    // Nothing to download: every file is held by an earlier local version.
+    t->finishing = true;
+    return submit_placement(*t, false);
+  }
   std::optional<lt::add_torrent_params> p;
   if (!t->resume.empty())
     if (auto rp = resume_params(t->resume, t->torrent, t->staging_root, t->resume_trusted)) p = std::move(*rp);
   if (!p) p = fresh_params(t->torrent, t->staging_root);
+  if (!t->links.empty()) {
+    const lt::file_storage& files = p->ti->files();
+    p->file_priorities.assign(static_cast<std::size_t>(files.num_files()), lt::default_priority);
+    for (lt::file_index_t i : files.file_range()) {
+      if (files.pad_file_at(i)) continue;
+      const lt::sha256_hash root = files.root(i);
+      for (const auto& l : t->links)
+        if (l.size == static_cast<std::uint64_t>(files.file_size(i)) && std::memcmp(root.data(), l.pieces_root.data(), 32) == 0)
+          p->file_priorities[static_cast<std::size_t>(static_cast<int>(i))] = lt::dont_download;
+    }
+  }
   p->download_limit = static_cast<int>(std::min<std::int64_t>(t->rate_limit, std::numeric_limits<int>::max()));
   if (auto st = add(*t, std::move(*p)); !st) return pause_with(*t, st.error().message, true);
   t->activity.clear();
   t->progress_at = SteadyClock::now();
+  t->trees_stored = false;
+  t->trees_save = 0;
+  t->trees_check_at = t->progress_at;
 }
 
 void SwarmEngine::Impl::submit_placement(Transfer& t, bool adopt) {
   t.state = LocalState::verifying;
   t.activity = "verifying";
   record(t);
-  PlacementJob job{t.manifest, t.staging_root, t.final_dir, adopt, t.resume, now()};
+  PlacementJob job{t.manifest, t.staging_root, t.final_dir, adopt, t.resume, now(), t.links};
   const std::uint64_t epoch = t.epoch = ++next_epoch;
   worker->submit([this, id = t.id, epoch, job = std::move(job)]() -> SwarmWorker::Completion {
     PlacementOutcome out = place_version(job, *opt.catalog, *opt.key, worker->cancelled());
@@ -338,7 +392,7 @@ void SwarmEngine::Impl::on_finished(const lt::torrent_handle& h) {
   if (!t) return;
   if (t->kind == TransferKind::seed) {
     // After a full check: keep the merkle trees so the next start seeds without one.
-    if (!t->seed_resume_saved) h.save_resume_data(lt::torrent_handle::flush_disk_cache);
+    if (!t->seed_resume_saved) request_resume(*t, lt::torrent_handle::flush_disk_cache);
     t->seed_resume_saved = true;
     return;
   }
@@ -348,19 +402,26 @@ void SwarmEngine::Impl::on_finished(const lt::torrent_handle& h) {
   t->activity = "verifying";
   // The final resume data (every piece, the merkle trees) is stored with the replica;
   // placement starts when it arrives.
-  h.save_resume_data(lt::torrent_handle::flush_disk_cache);
+  request_resume(*t, lt::torrent_handle::flush_disk_cache);
 }
 
 void SwarmEngine::Impl::on_resume_data(const lt::torrent_handle& h, const lt::add_torrent_params* params) {
   Transfer* t = find(h);
   if (!t) return;
+  ++t->saves_answered;
+  if (t->trees_save != 0 && t->saves_answered >= t->trees_save) {
+    // The answer to the request made once every piece layer was known (or a failure:
+    // then the next check asks again).
+    t->trees_stored = params != nullptr;
+    t->trees_save = 0;
+  }
   if (params) {
     t->resume = encode_resume(*params);
     t->resume_trusted = true;  // written by this run: its pieces are on disk
     ++stats.resume_saves;
     if (t->kind == TransferKind::seed) return store_seed_resume(*t);
     lt::torrent_status st = h.status({});
-    t->bytes_done = static_cast<std::uint64_t>(st.total_wanted_done);
+    t->bytes_done = static_cast<std::uint64_t>(st.total_wanted_done) + t->linked;
   }
   if (t->kind != TransferKind::fetch || (!params && !t->finishing)) return;
   record(*t);
@@ -426,8 +487,19 @@ void SwarmEngine::Impl::tick() {
   std::vector<std::string> retry, stalled;
   for (auto& [id, t] : transfers) {
     const bool active = t.kind == TransferKind::fetch && t.state == LocalState::transferring && t.handle.is_valid();
-    if (active && save)
-      t.handle.save_resume_data(lt::torrent_handle::flush_disk_cache | lt::torrent_handle::only_if_modified);
+    if (active && save) request_resume(t, lt::torrent_handle::flush_disk_cache | lt::torrent_handle::only_if_modified);
+    // The merkle trees go to the catalog as soon as libtorrent has them, not at the next
+    // periodic save: after a crash they let the re-check verify staged pieces by itself.
+    // Without them it stores the block hashes of whatever is staged, and when a peer
+    // sends the layers every staged piece that is not complete (zeros) fails as if a
+    // peer had sent it corrupt.
+    if (active && !t.trees_stored && t.trees_save == 0 && t_now >= t.trees_check_at) {
+      t.trees_check_at = t_now + kTreesCheckInterval;
+      if (piece_layers_complete(t.handle, *t.torrent.ti)) {
+        request_resume(t, lt::torrent_handle::flush_disk_cache);
+        t.trees_save = t.saves_requested;
+      }
+    }
     if (active && dial) {
       for (const auto& ep : t.peers) t.handle.connect_peer(ep);
       if (stalled_now(t, t_now)) stalled.push_back(id);

@@ -62,20 +62,40 @@ struct Transfer {
   std::uint32_t verify_failures = 0;
   std::uint32_t hash_failures = 0;
   std::uint64_t linked = 0;
+  std::vector<LinkedFile> links;  // not downloaded: linked in at placement
   std::uint64_t bytes_done = 0;
   std::uint64_t downloaded_before = 0;  // payload of earlier torrents of this transfer (this run)
   std::uint64_t uploaded_before = 0;
   std::uint64_t epoch = 0;  // of the newest worker job; older completions are ignored
   std::uint64_t progress_mark = 0;    // verified bytes at progress_at (stall watchdog)
   SteadyClock::time_point progress_at;
+  // Resume-data requests made for the current handle, and alerts received for them
+  // (libtorrent answers each request with one alert, in order).
+  std::uint64_t saves_requested = 0;
+  std::uint64_t saves_answered = 0;
+  // Fetch: whether resume data holding every file's piece layer has been stored since
+  // the torrent was added; trees_save: the number of the request that will carry them
+  // (0 = none outstanding); trees_check_at: when to look again whether libtorrent has
+  // the layers.
+  bool trees_stored = false;
+  std::uint64_t trees_save = 0;
+  SteadyClock::time_point trees_check_at;
 };
 
 // "checking", "downloading", "seeding" or "paused", from libtorrent's status.
 std::string activity_of(const lt::torrent_status& st);
 
+// True if libtorrent holds the piece layer (the merkle hashes of whole pieces) of every
+// file of `h` longer than one piece: with them in resume data, staged pieces can be
+// verified after a crash without asking a peer. Blocking (syncs with libtorrent's
+// network thread); copies the layers — call it sparingly.
+bool piece_layers_complete(const lt::torrent_handle& h, const lt::torrent_info& ti);
+
 struct SwarmEngine::Impl {
   static constexpr std::size_t kMaxPeersPerVersion = 128;
   static constexpr std::size_t kMaxPendingVersions = 10000;
+  // How often an active fetch is asked whether it has all its piece layers yet.
+  static constexpr std::chrono::milliseconds kTreesCheckInterval{500};
 
   SwarmEngineOptions opt;
   lt::address ip;
@@ -117,6 +137,9 @@ struct SwarmEngine::Impl {
   // Catalog rows.
   void record(Transfer& t);
   void store_seed_resume(Transfer& t);
+
+  // Asks libtorrent for the resume data of t's torrent (answered in on_resume_data).
+  void request_resume(Transfer& t, lt::resume_data_flags_t flags);
 
   // Transitions.
   void pause_with(Transfer& t, std::string message, bool retryable);

@@ -3,8 +3,10 @@
 #include <libtorrent/alert.hpp>
 #include <libtorrent/session_handle.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
+#include <thread>
 
 namespace fedswarm {
 
@@ -63,8 +65,20 @@ lt::settings_pack swarm_settings(const SwarmSettingsInput& in) {
   p.set_bool(sp::enable_outgoing_tcp, true);
   p.set_bool(sp::enable_incoming_tcp, true);
   p.set_str(sp::user_agent, "fedswarm/0.1");
+  // Full checks (a seed without stored merkle trees, after an unclean stop) hash on
+  // these threads; the default of one suits spinning disks, not a data node's arrays.
+  p.set_int(sp::hashing_threads, static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)));
   p.set_int(sp::upload_rate_limit, static_cast<int>(std::min<std::int64_t>(in.upload_rate_limit, std::numeric_limits<int>::max())));
   p.set_int(sp::download_rate_limit, static_cast<int>(std::min<std::int64_t>(in.download_rate_limit, std::numeric_limits<int>::max())));
+  // libtorrent's defaults give up on a peer after 3 failed connections and wait
+  // (failures + 1) x 60 s before each retry: a seeder that was down when a fetch began
+  // was dialled again only minutes later, or never, although the engine names it again
+  // every reconnect interval (connect_peer only adds it to the peer list). Retry every
+  // peer for ever instead (the failure count stops at 31, below the limit), after
+  // (failures + 1) x the reconnect interval.
+  const auto base = std::chrono::ceil<std::chrono::seconds>(in.reconnect_interval).count();
+  p.set_int(sp::min_reconnect_time, static_cast<int>(std::clamp<std::int64_t>(base, 1, 3600)));
+  p.set_int(sp::max_failcount, 32);
   // A federation is a few dozen trusted sites that all want every piece: no
   // tit-for-tat rationing of upload slots.
   p.set_int(sp::unchoke_slots_limit, -1);

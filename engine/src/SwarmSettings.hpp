@@ -10,6 +10,7 @@
 #include <libtorrent/settings_pack.hpp>
 #include <libtorrent/socket.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,11 +32,16 @@ struct SwarmSettingsInput {
   std::uint16_t port = 0;
   std::int64_t upload_rate_limit = 0;
   std::int64_t download_rate_limit = 0;
+  // Base delay before libtorrent dials a peer again after a failed connection; the k-th
+  // retry waits (k+1) times this, at most 32 times (rounded up to whole seconds, >= 1).
+  std::chrono::milliseconds reconnect_interval{5'000};
 };
 
 // Private-federation settings: TCP only, fixed listen address without fallback,
 // outgoing connections bound to the listen address, no DHT/LSD/UPnP/NAT-PMP, unlimited
-// unchoke slots, and the alert categories the engine handles.
+// unchoke slots, peers that failed to connect retried for ever with a linear backoff
+// (a site down for maintenance comes back), and the alert categories the engine
+// handles.
 lt::settings_pack swarm_settings(const SwarmSettingsInput& in);
 
 // A peer-class filter putting every address (loopback and private ranges included) in

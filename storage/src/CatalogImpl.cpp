@@ -1,6 +1,7 @@
 #include "CatalogImpl.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "CatalogLog.hpp"
 #include "SearchExecutor.hpp"
@@ -272,8 +273,7 @@ Result<Manifest> CatalogImpl::manifest(std::string_view instance_id) const {
 }
 
 Result<std::vector<FileRef>> CatalogImpl::resolve_files(LmdbTxn& txn, MDB_dbi index, std::uint64_t hash,
-                                                        const std::function<bool(const ManifestFile&)>& match,
-                                                        bool first_only) const {
+                                                        const std::function<bool(const ManifestFile&)>& match) const {
   std::vector<FileRef> out;
   FEDSWARM_ASSIGN_OR_RETURN(std::uint64_t docs, meta_u64(txn, t_, meta_key::next_doc));
   LmdbCursor c(txn, index);
@@ -289,30 +289,24 @@ Result<std::vector<FileRef>> CatalogImpl::resolve_files(LmdbTxn& txn, MDB_dbi in
       // The key holds a hash prefix: confirm against the signed manifest.
       FEDSWARM_ASSIGN_OR_RETURN(Manifest m, manifest_of(txn, static_cast<std::uint32_t>(ref >> 32)));
       auto file = static_cast<std::uint32_t>(ref);
-      if (file < m.files.size() && match(m.files[file])) {
-        out.push_back({m.instance_id(), m.files[file].path});
-        if (first_only) return out;
-      }
+      if (file < m.files.size() && match(m.files[file])) out.push_back({m.instance_id(), m.files[file].path});
     }
     if (rc != 0 && rc != MDB_NOTFOUND) return txn.error(rc, "read index");
   }
   return out;
 }
 
-Result<std::optional<FileRef>> CatalogImpl::find_tracking_id(std::string_view tracking_id) const {
-  if (tracking_id.empty()) return std::optional<FileRef>{};
-  return env_->read([&](LmdbTxn& txn) -> Result<std::optional<FileRef>> {
-    FEDSWARM_ASSIGN_OR_RETURN(
-        auto refs, resolve_files(txn, t_.tracking, tracking_hash(tracking_id),
-                                 [&](const ManifestFile& f) { return f.tracking_id == tracking_id; }, true));
-    if (refs.empty()) return std::optional<FileRef>{};
-    return std::optional<FileRef>{std::move(refs[0])};
+Result<std::vector<FileRef>> CatalogImpl::find_tracking_id(std::string_view tracking_id) const {
+  if (tracking_id.empty()) return std::vector<FileRef>{};
+  return env_->read([&](LmdbTxn& txn) {
+    return resolve_files(txn, t_.tracking, tracking_hash(tracking_id),
+                         [&](const ManifestFile& f) { return f.tracking_id == tracking_id; });
   });
 }
 
 Result<std::vector<FileRef>> CatalogImpl::find_sha256(const Sha256& digest) const {
   return env_->read([&](LmdbTxn& txn) {
-    return resolve_files(txn, t_.sha, sha_prefix(digest), [&](const ManifestFile& f) { return f.sha256 == digest; }, false);
+    return resolve_files(txn, t_.sha, sha_prefix(digest), [&](const ManifestFile& f) { return f.sha256 == digest; });
   });
 }
 
@@ -353,6 +347,50 @@ Result<std::vector<ClaimInfo>> CatalogImpl::claims(std::string_view instance_id)
       auto c = decode_claim(*key, v);
       if (!c) return corrupt_row("claims");
       out.push_back(std::move(*c));
+      return {};
+    }));
+    return out;
+  });
+}
+
+Result<ReplicationState> CatalogImpl::replication_state() const {
+  return env_->read([&](LmdbTxn& txn) -> Result<ReplicationState> {
+    ReplicationState out;
+    std::unordered_set<std::string> datasets;
+    LmdbCursor c(txn, t_.docs);
+    if (!c.ok()) return txn.error(c.open_error(), "read docs");
+    MDB_val k, v;
+    int rc;
+    for (rc = c.get(&k, &v, MDB_FIRST); rc == 0; rc = c.get(&k, &v, MDB_NEXT)) {
+      if (k.mv_size != 4) return corrupt_row("docs");
+      FEDSWARM_ASSIGN_OR_RETURN(DocRow row, doc_row(txn, t_, load<std::uint32_t>(k.mv_data)));
+      if (!datasets.emplace(row.dataset_id).second) continue;
+      FEDSWARM_ASSIGN_OR_RETURN(auto infos, version_infos(txn, row.dataset_id));
+      for (auto& info : infos) out.versions.push_back(std::move(info));
+    }
+    if (rc != MDB_NOTFOUND) return txn.error(rc, "read docs");
+    // Keys are instance_id NUL node-key.
+    auto split = [](std::string_view key) -> std::optional<std::pair<std::string_view, PublicKey>> {
+      auto nul = key.find('\0');
+      if (nul == std::string_view::npos) return std::nullopt;
+      auto node = PublicKey::from(as_bytes(key.substr(nul + 1)));
+      if (!node) return std::nullopt;
+      return std::make_pair(key.substr(0, nul), *node);
+    };
+    FEDSWARM_TRY(scan_prefix(txn, t_.replicas, {}, [&](std::string_view key, ByteView val) -> Status {
+      auto parts = split(key);
+      if (!parts) return corrupt_row("replicas");
+      auto r = decode_replica(parts->second, val);
+      if (!r) return corrupt_row("replicas");
+      out.replicas.push_back({std::string(parts->first), std::move(*r)});
+      return {};
+    }));
+    FEDSWARM_TRY(scan_prefix(txn, t_.claims, {}, [&](std::string_view key, ByteView val) -> Status {
+      auto parts = split(key);
+      if (!parts) return corrupt_row("claims");
+      auto cl = decode_claim(parts->second, val);
+      if (!cl) return corrupt_row("claims");
+      out.claims.push_back({std::string(parts->first), std::move(*cl)});
       return {};
     }));
     return out;

@@ -43,7 +43,7 @@ class CatalogImpl final : public Catalog {
   Result<std::optional<VersionInfo>> version(std::string_view instance_id) const override;
   Result<std::vector<VersionInfo>> versions_of(std::string_view dataset_id) const override;
   Result<Manifest> manifest(std::string_view instance_id) const override;
-  Result<std::optional<FileRef>> find_tracking_id(std::string_view tracking_id) const override;
+  Result<std::vector<FileRef>> find_tracking_id(std::string_view tracking_id) const override;
   Result<std::vector<FileRef>> find_sha256(const Sha256& digest) const override;
   Result<SearchResult> search(const SearchQuery& query) const override;
   Result<std::vector<std::string>> facet_names() const override;
@@ -51,6 +51,7 @@ class CatalogImpl final : public Catalog {
   Result<std::vector<ReplicaLocation>> replicas(std::string_view instance_id) const override;
   Result<std::vector<ClaimInfo>> claims(std::string_view instance_id) const override;
   Result<std::vector<ConflictInfo>> conflicts() const override;
+  Result<ReplicationState> replication_state() const override;
 
   Status put_local(const LocalReplica& replica) override;
   Result<std::optional<LocalReplica>> local(std::string_view instance_id) const override;
@@ -70,8 +71,7 @@ class CatalogImpl final : public Catalog {
   // Files whose entry in `index` (tracking or sha) has `hash`, confirmed by `match`
   // against their manifests.
   Result<std::vector<FileRef>> resolve_files(LmdbTxn& txn, MDB_dbi index, std::uint64_t hash,
-                                             const std::function<bool(const ManifestFile&)>& match,
-                                             bool first_only) const;
+                                             const std::function<bool(const ManifestFile&)>& match) const;
   Result<Manifest> manifest_of(LmdbTxn& txn, std::uint32_t doc) const;
 
   std::unique_ptr<LmdbEnv> env_;

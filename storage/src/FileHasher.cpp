@@ -1,9 +1,8 @@
 #include "fedswarm/storage/FileHasher.hpp"
 
-#include "fedswarm/protocol/SigningKey.hpp"  // crypto_init
+#include "Sha256Stream.hpp"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -41,13 +40,12 @@ class PieceLayer {
   explicit PieceLayer(std::uint64_t piece_length)
       : piece_length_(piece_length), blocks_per_piece_(static_cast<std::size_t>(piece_length / kV2BlockSize)) {
     blocks_.reserve(blocks_per_piece_);
-    crypto_hash_sha256_init(&block_);
   }
 
   void update(const std::uint8_t* p, std::size_t n) {
     while (n > 0) {
       std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(n, kV2BlockSize - in_block_));
-      crypto_hash_sha256_update(&block_, p, take);
+      block_.update(p, take);
       in_block_ += take;
       p += take;
       n -= take;
@@ -68,11 +66,8 @@ class PieceLayer {
 
  private:
   void finish_block() {
-    Sha256 h;
-    crypto_hash_sha256_final(&block_, h.data());
-    blocks_.push_back(h);
+    blocks_.push_back(block_.finish());
     in_block_ = 0;
-    crypto_hash_sha256_init(&block_);
     if (blocks_.size() == blocks_per_piece_) close_piece(blocks_per_piece_);
   }
 
@@ -84,7 +79,7 @@ class PieceLayer {
 
   std::uint64_t piece_length_;
   std::size_t blocks_per_piece_;
-  crypto_hash_sha256_state block_{};
+  Sha256Stream block_;
   std::uint64_t in_block_ = 0;
   std::vector<Sha256> blocks_;
   std::vector<Sha256> roots_;
@@ -109,12 +104,7 @@ Sha256 merkle_root_pow2(std::span<const Sha256> leaves) {
   std::vector<Sha256> level(leaves.begin(), leaves.end());
   while (level.size() > 1) {
     std::size_t half = level.size() / 2;
-    for (std::size_t i = 0; i < half; ++i) {
-      std::uint8_t pair[64];
-      std::memcpy(pair, level[2 * i].data(), 32);
-      std::memcpy(pair + 32, level[2 * i + 1].data(), 32);
-      crypto_hash_sha256(level[i].data(), pair, sizeof pair);
-    }
+    for (std::size_t i = 0; i < half; ++i) level[i] = sha256_pair(level[2 * i], level[2 * i + 1]);
     level.resize(half);
   }
   return level[0];
@@ -134,7 +124,6 @@ Result<FileDigest> FileHasher::hash(const std::filesystem::path& path, std::uint
   if (!valid_piece_length(piece_length))
     return make_error(Errc::invalid, "bad_piece_length",
                       "piece length " + std::to_string(piece_length) + " is not a power of two between 16 KiB and 1 GiB");
-  if (!crypto_init()) return make_error(Errc::io, "crypto_init", "libsodium failed to initialise (no random source?)");
 
   Fd f;
   f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -149,8 +138,7 @@ Result<FileDigest> FileHasher::hash(const std::filesystem::path& path, std::uint
   // Advice only: failure changes nothing but read-ahead.
   (void)::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
-  crypto_hash_sha256_state sha{};
-  crypto_hash_sha256_init(&sha);
+  Sha256Stream sha;
   std::unique_ptr<XXH3_state_t, XxhStateDeleter> xxh(XXH3_createState());
   if (!xxh || XXH3_128bits_reset(xxh.get()) != XXH_OK)
     return make_error(Errc::io, "out_of_memory", "cannot allocate an xxh3 state");
@@ -167,7 +155,7 @@ Result<FileDigest> FileHasher::hash(const std::filesystem::path& path, std::uint
     }
     if (n == 0) break;
     auto len = static_cast<std::size_t>(n);
-    crypto_hash_sha256_update(&sha, buffer_.data(), len);
+    sha.update(buffer_.data(), len);
     XXH3_128bits_update(xxh.get(), buffer_.data(), len);
     if (layer) layer->update(buffer_.data(), len);
     total += len;
@@ -182,7 +170,7 @@ Result<FileDigest> FileHasher::hash(const std::filesystem::path& path, std::uint
 
   FileDigest out;
   out.size = total;
-  crypto_hash_sha256_final(&sha, out.sha256.data());
+  out.sha256 = sha.finish();
   XXH128_canonical_t canon;
   XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(xxh.get()));
   std::memcpy(out.xxh3.data(), canon.digest, sizeof canon.digest);

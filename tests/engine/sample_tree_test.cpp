@@ -105,3 +105,61 @@ TEST_CASE("SampleTree: files are about the requested size and existing versions 
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().reason == "sample_exists");
 }
+
+TEST_CASE("SampleTree: a new version keeps its unchanged files byte for byte and can be added later") {
+  test::TempDir once, split;
+  SampleSpec spec;
+  spec.datasets = 2;
+  spec.versions_per_dataset = 2;
+  spec.files_per_version = 3;
+  spec.file_size = 20000;
+  spec.unchanged_files = 2;
+  auto tree = write_sample_tree(once.path(), 5, spec);
+  REQUIRE(tree.ok());
+  REQUIRE(tree->size() == 4);
+  // Only the carried-over files share tracking ids: 4 versions × 3 files, 2 × 2 carried.
+  std::set<std::string> tracking;
+  for (const auto& v : *tree) tracking.insert(v.tracking_ids.begin(), v.tracking_ids.end());
+  CHECK(tracking.size() == 8);
+  for (std::size_t d = 0; d < 2; ++d) {
+    const auto& v1 = (*tree)[2 * d];
+    const auto& v2 = (*tree)[2 * d + 1];
+    REQUIRE(v1.dataset_id == v2.dataset_id);
+    CHECK(v1.version < v2.version);
+    REQUIRE(v1.files == v2.files);
+    for (std::size_t f = 0; f < 3; ++f) {
+      CAPTURE(f);
+      const bool same = test::read_file(v1.directory / v1.files[f]) == test::read_file(v2.directory / v2.files[f]);
+      CHECK(same == (f < 2));
+      CHECK((v1.tracking_ids[f] == v2.tracking_ids[f]) == (f < 2));
+    }
+  }
+
+  // The first dataset's first version alone, then its second version added by a later
+  // call: the same bytes as writing both at once.
+  SampleSpec first = spec;
+  first.datasets = 1;
+  first.versions_per_dataset = 1;
+  auto v1 = write_sample_tree(split.path(), 5, first);
+  REQUIRE(v1.ok());
+  REQUIRE(v1->size() == 1);
+  SampleSpec next = spec;
+  next.datasets = 1;
+  next.first_version = 1;
+  auto v2 = write_sample_tree(split.path(), 5, next);
+  REQUIRE(v2.ok());
+  REQUIRE(v2->size() == 1);
+  CHECK((*v2)[0].instance_id() == (*tree)[1].instance_id());
+  CHECK((*v2)[0].tracking_ids == (*tree)[1].tracking_ids);
+  for (const auto& f : (*tree)[1].files)
+    CHECK(test::read_file((*v2)[0].directory / f) == test::read_file((*tree)[1].directory / f));
+
+  // At least one file changes, whatever is asked.
+  test::TempDir all;
+  spec.datasets = 1;
+  spec.unchanged_files = 99;
+  auto clamped = write_sample_tree(all.path(), 5, spec);
+  REQUIRE(clamped.ok());
+  CHECK((*clamped)[0].tracking_ids != (*clamped)[1].tracking_ids);
+  CHECK((*clamped)[0].tracking_ids[2] != (*clamped)[1].tracking_ids[2]);
+}

@@ -503,8 +503,13 @@ TEST_CASE("SwarmEngine: files unchanged from the previous local version are hard
                                "tas_Amon_IPSL-CM6A-LR_historical_r1i1p1f1_gr_195001-199912.nc"};
   std::mt19937_64 rng(test::test_seed());
   MESSAGE("seed " << test::test_seed());
+  // One 16 KiB block per piece, and pieces of several blocks: libtorrent 2.0.8 fails
+  // the latter when linked files are on disk before it has the piece layers.
+  std::size_t file_size = 300 * 1024 + 77;
+  SUBCASE("pieces of one block") {}
+  SUBCASE("pieces of several blocks") { file_size = 2'500'000; }
   for (const auto& n : names) {
-    std::string data(300 * 1024 + 77, '\0');
+    std::string data(file_size, '\0');
     for (auto& c : data) c = static_cast<char>(rng());
     test::write_file(ds / "v20190101" / n, data);
     test::write_file(ds / "v20190601" / n, data);
@@ -537,6 +542,8 @@ TEST_CASE("SwarmEngine: files unchanged from the previous local version are hard
   REQUIRE(info.ok());
   CHECK(t->bytes_downloaded <= m2.total_size() - unchanged + static_cast<std::uint64_t>(info->piece_length));
   CHECK(t->verify_failures == 0);
+  CHECK(t->hash_failures == 0);
+  CHECK(f.engine().counters().banned_peers.empty());
   const fs::path d1 = final_dir(f, m1), d2 = final_dir(f, m2);
   expect_same_files(m2, ds / "v20190601", d2);
   expect_same_files(m1, ds / "v20190101", d1);

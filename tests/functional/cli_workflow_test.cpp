@@ -88,6 +88,33 @@ TEST_CASE("publish, search (esg-search JSON), show, retract and check through th
   CHECK(w.run({"--home", home, "check", copy.string()}).exit_code == 11);
 }
 
+TEST_CASE("check on a file carried unchanged into a newer version judges the version its copy belongs to") {
+  CliWorld w;
+  auto home = w.node("IPSL");
+  SampleSpec spec;
+  spec.datasets = 1;
+  spec.versions_per_dataset = 2;
+  spec.files_per_version = 2;
+  spec.file_size = 32 * 1024;
+  spec.unchanged_files = 1;
+  auto written = write_sample_tree(w.dir() / "archive", 7, spec);
+  REQUIRE(written.ok());
+  const auto& v1 = (*written)[0];
+  const auto& v2 = (*written)[1];
+  REQUIRE(v1.tracking_ids[0] == v2.tracking_ids[0]);
+  w.must({"--home", home, "publish", (w.dir() / "archive").string()});
+
+  // The same bytes and tracking id in both versions: the DRS directory decides.
+  CHECK(w.run({"--home", home, "check", (v1.directory / v1.files[0]).string()}).exit_code == 10);
+  CHECK(w.run({"--home", home, "check", (v2.directory / v2.files[0]).string()}).exit_code == 0);
+  // Outside a DRS tree, or by tracking id: the newest version holding it.
+  auto copy = w.dir() / "copy.nc";
+  std::filesystem::copy_file(v1.directory / v1.files[0], copy);
+  auto r = w.json({"--home", home, "check", copy.string()});
+  CHECK(r["results"][0]["instance_id"] == v2.instance_id());
+  CHECK(w.run({"--home", home, "check", v1.tracking_ids[0]}).exit_code == 0);
+}
+
 TEST_CASE("bad input gets a clear error, the right exit status, and changes nothing") {
   CliWorld w;
   auto home = w.node("IPSL", "2", {"IPSL"});

@@ -74,10 +74,10 @@ TEST_CASE("a manifest is stored with its indexes and read back") {
 
   auto pid = w.cat->find_tracking_id(m.files[2].tracking_id);
   REQUIRE(pid.ok());
-  REQUIRE(pid->has_value());
-  CHECK((*pid)->instance_id == m.instance_id());
-  CHECK((*pid)->path == m.files[2].path);
-  CHECK_FALSE(w.cat->find_tracking_id("hdl:21.14100/unknown")->has_value());
+  REQUIRE(pid->size() == 1);
+  CHECK((*pid)[0].instance_id == m.instance_id());
+  CHECK((*pid)[0].path == m.files[2].path);
+  CHECK(w.cat->find_tracking_id("hdl:21.14100/unknown")->empty());
 
   auto sha = w.cat->find_sha256(m.files[1].sha256);
   REQUIRE(sha.ok());
@@ -392,6 +392,24 @@ TEST_CASE("replica records and claims are kept per node with the site at receipt
   REQUIRE(claims.size() == 1);
   CHECK(claims[0].node == w.dkrz.public_key());
   CHECK(claims[0].deadline == CatalogWorld::kNow + 3600);
+
+  // The whole replication state at once: every version, the latest record per node.
+  Manifest other = w.manifest(ipsl_tas(), "v20190101");
+  REQUIRE(w.publish(w.ipsl, other).outcome == IngestOutcome::stored);
+  auto state = w.cat->replication_state();
+  REQUIRE(state.ok());
+  REQUIRE(state->versions.size() == 2);
+  CHECK(state->versions[0].instance_id() == m.instance_id());
+  CHECK(state->versions[1].instance_id() == other.instance_id());
+  CHECK(state->versions[0].status == VersionStatus::superseded);
+  REQUIRE(state->replicas.size() == 2);
+  for (const auto& r : state->replicas) {
+    CHECK(r.instance_id == m.instance_id());
+    CHECK((r.location.node == w.ncar.public_key()) == (r.location.state == ReplicaState::dropped));
+  }
+  REQUIRE(state->claims.size() == 1);
+  CHECK(state->claims[0].instance_id == m.instance_id());
+  CHECK(state->claims[0].claim.node == w.dkrz.public_key());
 }
 
 TEST_CASE("append_local signs the next record and stores it only if every rule holds") {

@@ -32,30 +32,45 @@ std::optional<Located> locate_by_path(const NodeHome& home, const std::filesyste
   return std::nullopt;
 }
 
+// An unchanged file is carried by every version that kept it (same tracking id, same
+// bytes): the copy's own DRS directory names the version it belongs to; otherwise the
+// newest version holding the file is the one whose state matters to its user.
+std::optional<Located> pick(const std::vector<FileRef>& refs, const std::optional<Located>& by_path, std::string how) {
+  if (refs.empty()) return std::nullopt;
+  if (by_path)
+    for (const auto& r : refs)
+      if (r.instance_id == by_path->instance_id) return Located{r.instance_id, r.path, how};
+  const FileRef* newest = &refs.front();
+  auto newer = [](std::string_view a, std::string_view b) { return a.size() != b.size() ? a.size() > b.size() : a > b; };
+  for (const auto& r : refs)
+    if (newer(split_instance_id(r.instance_id).second, split_instance_id(newest->instance_id).second)) newest = &r;
+  return Located{newest->instance_id, newest->path, how};
+}
+
 Result<std::optional<Located>> locate(const NodeHome& home, const Catalog& cat, const std::string& target) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(target, ec)) {
+    auto by_path = locate_by_path(home, target);
     if (auto attrs = read_netcdf_attributes(target); attrs && !attrs->tracking_id.empty()) {
-      auto ref = cat.find_tracking_id(attrs->tracking_id);
-      if (!ref) return std::move(ref).error();
-      if (*ref) return std::optional<Located>(Located{(*ref)->instance_id, (*ref)->path, "tracking_id " + attrs->tracking_id});
+      auto refs = cat.find_tracking_id(attrs->tracking_id);
+      if (!refs) return std::move(refs).error();
+      if (auto hit = pick(*refs, by_path, "tracking_id " + attrs->tracking_id)) return hit;
     }
-    if (auto by_path = locate_by_path(home, target)) {
+    if (by_path) {
       auto v = cat.version(by_path->instance_id);
       if (!v) return std::move(v).error();
-      if (*v) return std::optional<Located>(*by_path);
+      if (*v) return by_path;
     }
     FileHasher hasher;
     auto digest = hasher.hash(target, 16384);
     if (!digest) return std::move(digest).error();
     auto refs = cat.find_sha256(digest->sha256);
     if (!refs) return std::move(refs).error();
-    if (!refs->empty()) return std::optional<Located>(Located{refs->front().instance_id, refs->front().path, "sha256"});
-    return std::optional<Located>();
+    return pick(*refs, by_path, "sha256");
   }
-  auto ref = cat.find_tracking_id(target);
-  if (!ref) return std::move(ref).error();
-  if (*ref) return std::optional<Located>(Located{(*ref)->instance_id, (*ref)->path, "tracking_id"});
+  auto refs = cat.find_tracking_id(target);
+  if (!refs) return std::move(refs).error();
+  if (auto hit = pick(*refs, std::nullopt, "tracking_id")) return hit;
   auto [dataset, version] = split_instance_id(target);
   if (!version.empty()) return std::optional<Located>(Located{target, "", "dataset id"});
   if (target.rfind("hdl:", 0) != 0 && target.find('/') != std::string::npos)

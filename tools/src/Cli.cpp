@@ -47,6 +47,8 @@ int run(int argc, char** argv) {
   add_node_commands(app, ctx);
   add_peers_command(app, ctx);
   add_transfers_command(app, ctx);
+  add_compliance_command(app, ctx);
+  add_health_command(app, ctx);
   add_subscribe_commands(app, ctx);
   add_verify_command(app, ctx);
   add_export_torrent_command(app, ctx);

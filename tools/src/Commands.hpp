@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,11 +102,22 @@ int run_node_run(Context& ctx, const NodeRunOptionsCli& o, std::ostream& out);
 
 struct TransfersOptions {
   bool all = false;  // include seeds
+  // --resume [ID]: retry paused transfers now (all, or the one named) instead of at the
+  // next automatic retry; then list as usual.
+  std::optional<std::string> resume;
 };
 int run_transfers(Context& ctx, const TransfersOptions& o, std::ostream& out);
 
 struct PeersOptions {};
 int run_peers(Context& ctx, const PeersOptions& o, std::ostream& out);
+
+struct ComplianceOptions {
+  std::string max_age = "24h";  // --max-age: exit 12 if a violation has lasted this long
+};
+int run_compliance(Context& ctx, const ComplianceOptions& o, std::ostream& out);
+
+struct HealthOptions {};
+int run_health(Context& ctx, const HealthOptions& o, std::ostream& out);
 
 // After a command appended records to the catalog: asks a running node to push them
 // now. Silent when no node runs (the node finds them at its next round when started).
@@ -115,6 +127,7 @@ struct DemoOptions {
   bool keep = false;
   std::string dir;
   std::uint64_t seed = 0;
+  std::string file_size;  // --file-size, e.g. 2.5M; empty = the default
 };
 int run_demo(Context& ctx, const DemoOptions& o, std::ostream& out);
 
@@ -152,6 +165,8 @@ void add_demo_command(CLI::App& app, Context& ctx);
 void add_node_commands(CLI::App& app, Context& ctx);
 void add_peers_command(CLI::App& app, Context& ctx);
 void add_transfers_command(CLI::App& app, Context& ctx);
+void add_compliance_command(CLI::App& app, Context& ctx);
+void add_health_command(CLI::App& app, Context& ctx);
 void add_subscribe_commands(CLI::App& app, Context& ctx);
 void add_verify_command(CLI::App& app, Context& ctx);
 void add_export_torrent_command(CLI::App& app, Context& ctx);

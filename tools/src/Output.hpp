@@ -26,6 +26,7 @@ enum ExitCode : int {
   exit_unavailable = 8,   // the node is not running / not reachable
   exit_superseded = 10,   // `check`: a newer version exists
   exit_retracted = 11,    // `check`: the version was retracted
+  exit_violation = 12,    // `compliance`: a violation has lasted at least --max-age
 };
 
 int exit_code_for(Errc code);

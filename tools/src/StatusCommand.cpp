@@ -20,6 +20,18 @@ int print_live_status(const nlohmann::json& s, std::ostream& out) {
       << "roster    serial " << s.value("roster_serial", std::uint64_t{0}) << "\n"
       << "peers     " << peers.value("up", 0) << " up, " << peers.value("suspect", 0) << " suspect, "
       << peers.value("down", 0) << " down\n";
+  if (s.contains("capacity") && s["capacity"].is_object()) {
+    // Bytes as figures or null (not applicable, or not known yet).
+    auto bytes = [](const nlohmann::json& v) { return v.is_number() ? human_bytes(v.get<std::uint64_t>()) : std::string("-"); };
+    const auto& c = s["capacity"];
+    const bool unset = c.value("configured", std::uint64_t{0}) == 0;
+    out << "capacity  configured " << (unset ? std::string("0 (the data root's free space)") : bytes(c["configured"])) << ", roster "
+        << bytes(c.value("roster", nlohmann::json())) << "; data root " << c.value("data_root", "") << " has "
+        << bytes(c.value("data_root_free", nlohmann::json())) << " free";
+    if (c.contains("committed") && c["committed"].is_number())
+      out << "; committed to the Tier-1 rule " << bytes(c["committed"]) << " of a quota of " << bytes(c.value("quota", nlohmann::json()));
+    out << "\n";
+  }
   const auto& g = s["gossip"];
   out << "gossip    " << g.value("rounds", std::uint64_t{0}) << " rounds; records sent "
       << g.value("records_sent", std::uint64_t{0}) << ", received " << g.value("records_received", std::uint64_t{0})

@@ -45,6 +45,16 @@ int offline(Context& ctx, std::ostream& out) {
 }  // namespace
 
 int run_transfers(Context& ctx, const TransfersOptions& o, std::ostream& out) {
+  if (o.resume) {
+    auto resumed = control_request(ctx.home, {{"cmd", "resume"}, {"instance_id", *o.resume}});
+    if (!resumed) {
+      Error e = resumed.error();
+      if (e.reason == "node_not_running")
+        e.message = "the node is not running: paused transfers resume when it starts (fedswarm node run)";
+      return report_error(e, ctx.json);
+    }
+    if (!ctx.json) out << "resumed " << (o.resume->empty() ? std::string("every paused transfer") : *o.resume) << "\n";
+  }
   auto answer = control_request(ctx.home, {{"cmd", "transfers"}});
   if (!answer) {
     if (answer.error().reason == "node_not_running") return offline(ctx, out);
@@ -88,6 +98,10 @@ void add_transfers_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<TransfersOptions>();
   auto* cmd = app.add_subcommand("transfers", "the running node's swarm transfers: progress, rate, peers, ETA, state, last error");
   cmd->add_flag("--all", o->all, "also list the versions being seeded");
+  cmd->add_option("--resume", o->resume,
+                  "retry paused transfers now (after fixing a full disk or a missing data root): all, or DATASET.vVERSION")
+      ->expected(0, 1)
+      ->default_str("");
   cmd->callback([&ctx, o] { ctx.exit_code = run_transfers(ctx, *o, std::cout); });
 }
 

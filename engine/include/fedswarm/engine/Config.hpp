@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fedswarm/policy/TierOneConfig.hpp"
 #include "fedswarm/protocol/Bytes.hpp"
 #include "fedswarm/protocol/Result.hpp"
 #include "fedswarm/protocol/Roster.hpp"
@@ -23,6 +24,9 @@ namespace fedswarm {
 
 enum class RetractionAction : std::uint8_t { keep, quarantine, remove };
 std::string_view to_string(RetractionAction a);
+
+// The largest [swarm] rate limit (libtorrent keeps rates in an int).
+inline constexpr std::int64_t kMaxSwarmRate = 2147483647;
 
 struct Config {
   // [node]
@@ -44,6 +48,19 @@ struct Config {
   std::uint32_t handshake_timeout_ms = 5000;
   std::uint32_t backoff_max_ms = 60000;
   std::uint32_t verify_threads = 0;        // 0: one per core
+  // [swarm] payload rate limits over all swarm peers (loopback and private addresses
+  // included), bytes/s; 0 = unlimited; at most kMaxSwarmRate.
+  std::int64_t upload_rate_limit = 0;
+  std::int64_t download_rate_limit = 0;
+  // [policy] the one-Tier-1-copy rule (policy/TierOneConfig.hpp for each field). The
+  // federation-wide ones (grace_seconds, max_claim_seconds, retry_after_seconds,
+  // superseded_needs_copy) must be equal at every Tier-1 node; the others only shape
+  // the deadlines this node signs. Read by Tier-1 nodes (TierOneDuty) and by every node
+  // for `compliance` / `health`.
+  TierOneConfig tier_one;
+  // How often a Tier-1 node evaluates the rule when nothing changed (a change of the
+  // records triggers an evaluation within a gossip interval).
+  std::uint32_t policy_evaluate_interval_ms = 2000;
   // [retraction]
   RetractionAction on_retraction = RetractionAction::keep;
   // [projects]

@@ -8,6 +8,18 @@
 // - Signature verification of received records runs on a worker pool inside the
 //   catalog adapter (CatalogGossipStore), called from the io thread, which waits for it;
 //   catalog writes happen on the io thread in one LMDB transaction per received batch.
+// - The swarm engine (SwarmEngine) is driven from the io thread too; on a Tier-1 node so
+//   is the one-Tier-1-copy duty (TierOneDuty): it evaluates the rule with the links'
+//   liveness every `[policy] evaluate_interval_ms` and soon after records arrive, signs
+//   claims and releases (pushed to gossip at once) and fetches what this node claimed.
+//   It does not act until liveness has settled after start (every member heard from,
+//   or `[gossip] down_after_ms` passed), lest it take peers whose links are not up yet
+//   for dead.
+// - Control requests (ControlClient.hpp): status (with `capacity`: [node] capacity,
+//   roster capacity, the data root's free space, and on a Tier-1 node committed bytes
+//   and quota), peers, transfers, notify, resume, compliance (ComplianceReport JSON with
+//   this node's liveness and transfer progress) and health (HealthReport JSON with the
+//   live part). Every node serves compliance and health, whatever its tier.
 // - CLI commands in other processes write the same catalog (LMDB is multi-process) and
 //   poke the node through the control socket so it pushes their records at once; the
 //   next gossip round finds them anyway.

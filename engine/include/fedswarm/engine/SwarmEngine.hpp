@@ -18,8 +18,9 @@
 //   an error on that file rather than a fault in the middle of a memory-mapped write.
 // - fetch: downloads into `<data_root>/.staging/<instance_id>/<version>/`. Files whose
 //   v2 merkle root and size equal a file of an earlier complete local version of the
-//   dataset are hard-linked (copied across file systems) there first; libtorrent's
-//   check finds them complete. When every piece has passed, the torrent leaves the
+//   dataset are not downloaded (priority 0) and are hard-linked (copied across file
+//   systems) into the staged directory at placement, before the SHA-256 check of every
+//   file (see StagingArea.hpp for why not earlier). When every wanted piece has passed, the torrent leaves the
 //   session and a worker thread checks each file's size and SHA-256 against the
 //   manifest, fsyncs the files and directories, renames the version directory to
 //   `<data_root>/<DRS path>/<version>` (one rename: nothing unverified ever appears in
@@ -42,21 +43,27 @@
 //   seed whose files do not match (found by that check) keeps serving its good pieces
 //   and is reported (SwarmEvent::seed_damaged); `fedswarm verify` decides what to do.
 // - Resume data: saved to LocalReplica.resume_data every `resume_save_interval` for
-//   active fetches, when a fetch finishes, and by `stop`. `stop` writes the clean-stop
-//   marker `<data_root>/.staging/.clean`; `start` reads and removes it. After a start
-//   without the marker (a crash, a kill, or destruction without `stop`), resume data
-//   written by the previous run is used only for its merkle trees and peers: its
-//   have-pieces are dropped, so libtorrent re-checks the staged files before trusting
-//   any piece.
+//   active fetches, as soon as a fetch's torrent holds the piece layers (merkle hashes
+//   of whole pieces) of all its files (libtorrent gets them from peers; the manifest
+//   has only the roots), when a fetch finishes, and by `stop`. `stop` writes the
+//   clean-stop marker `<data_root>/.staging/.clean`; `start` reads and removes it.
+//   After a start without the marker (a crash, a kill, or destruction without `stop`),
+//   resume data written by the previous run is used only for its merkle trees and
+//   peers: its have-pieces are dropped, so libtorrent re-checks the staged files before
+//   trusting any piece. With the piece layers stored, the re-check verifies staged
+//   pieces by itself; without them (a crash before they were stored) it can verify
+//   nothing until a peer sends them again, and then each staged piece that is not
+//   complete counts as a hash failure (no peer is blamed for it).
 // - Stalls: an active fetch whose verified bytes do not grow for `stall_timeout` is
 //   taken out of the session and added again from its resume data. (libtorrent 2.0.8
 //   can wedge a v2 torrent with one-block pieces after a corrupt piece: it keeps asking
 //   peers for that block's hash and refusing the answers.)
 // - Errors on disk (full disk, permissions, a missing data root, a file in the way):
 //   the transfer is paused, its catalog row gets state `paused` and last_error (what
-//   failed and what to do); nothing is placed. `resume_paused` retries at once; paused
-//   transfers are also retried every `retry_interval` (except after repeated
-//   verification failures or a mismatching DRS directory, which need an operator).
+//   failed, what to do, and when it is retried by itself); nothing is placed.
+//   `resume_paused` retries at once; paused transfers are also retried every
+//   `retry_interval` (except after repeated verification failures or a mismatching DRS
+//   directory, which need an operator).
 //
 // Threading
 // - Every member function must be called from one thread, the owner (the daemon's io
@@ -116,7 +123,10 @@ struct SwarmEngineOptions {
   std::function<std::int64_t()> clock;        // unix seconds for records; empty = system clock
   std::chrono::milliseconds resume_save_interval{30'000};
   std::chrono::milliseconds retry_interval{60'000};     // paused transfers; 0 = only resume_paused()
-  std::chrono::milliseconds reconnect_interval{5'000};  // re-dial known peers of active fetches
+  // Known peers of active fetches are named to libtorrent again this often; a peer
+  // whose connection failed k times is dialled again after (k+1) x this (k <= 31), for
+  // ever: a seeder down when a fetch began is found when it comes back.
+  std::chrono::milliseconds reconnect_interval{5'000};
   // An active fetch whose verified bytes have not grown this long is taken out of the
   // session and added again (0 = never); checked every reconnect_interval.
   std::chrono::milliseconds stall_timeout{120'000};
@@ -146,13 +156,15 @@ struct TransferInfo {
   std::uint64_t bytes_total = 0;
   std::uint64_t bytes_downloaded = 0;  // payload received from peers since start()
   std::uint64_t bytes_uploaded = 0;    // payload sent to peers since start()
-  std::uint64_t bytes_linked = 0;      // hard-linked or copied from an earlier local version
+  std::uint64_t bytes_linked = 0;      // hard-linked or copied from an earlier local version (counted in bytes_done)
   std::int64_t download_rate = 0;      // payload bytes/s
   std::int64_t upload_rate = 0;
   int peers = 0;
   std::int64_t eta_seconds = -1;       // -1 = unknown
   std::uint32_t verify_failures = 0;   // SHA-256 checks of the whole version that failed
-  std::uint32_t hash_failures = 0;     // pieces that failed their merkle check (bad peers)
+  // Pieces that failed their merkle check: corrupt data from peers (the peer is banned),
+  // or, after a crash before the piece layers were stored, incomplete staged pieces.
+  std::uint32_t hash_failures = 0;
   std::string path;                    // version directory: staging while fetching, then final
   std::string last_error;
 };
@@ -214,8 +226,9 @@ class SwarmEngine {
   // catalog it seeds it. Errors: invalid, conflict (retracted), io (catalog).
   Status fetch(const Manifest& manifest, const FetchOptions& options = {});
   // Re-adds every local replica of the catalog not yet in the engine: complete ones are
-  // seeded, wanted/transferring/verifying/paused ones fetched; retracted versions are
-  // skipped. Call after start, and again whenever the catalog changed underneath.
+  // seeded (and what a crash left of their staging root is removed),
+  // wanted/transferring/verifying/paused ones fetched; retracted versions are skipped.
+  // Call after start, and again whenever the catalog changed underneath.
   Result<RestoreReport> restore();
   // Adds a peer ("ip:port") for a version, connecting at once if it is in the engine,
   // else remembered for when it is added. Errors: invalid (endpoint).
@@ -223,6 +236,14 @@ class SwarmEngine {
   // Stops seeding or fetching a version (retracted, withdrawn by verify, unsubscribed).
   // Files and the catalog row stay as they are; a staged fetch can be resumed later.
   Status remove(std::string_view instance_id);
+  // Gives up a fetch for good (e.g. the Tier-1 rule passed the version to another node):
+  // `remove`, then its catalog row becomes `dropped` with `why` as last_error and no
+  // resume data (so `restore` does not fetch it again), and its staging root
+  // `<data_root>/.staging/<instance_id>` is deleted. A later `fetch` starts afresh.
+  // Nothing to do for a seed, a complete replica or an unknown version. Errors:
+  // conflict (reason swarm_placing: being verified and placed, which may be committing;
+  // call again later), io (catalog).
+  Status cancel(std::string_view instance_id, std::string_view why);
   // Retries paused transfers now (one, or all when `instance_id` is empty).
   Status resume_paused(std::string_view instance_id = {});
 

@@ -134,6 +134,23 @@ enum class LocalState : std::uint8_t {
 };
 std::string_view to_string(LocalState s);
 
+// Everything the one-Tier-1-copy rule reads, from one read transaction (a consistent
+// snapshot): every version (retracted and superseded too; each dataset's oldest first)
+// and the latest replica and claim record of each node for each version.
+struct ReplicationState {
+  struct Replica {
+    std::string instance_id;
+    ReplicaLocation location;
+  };
+  struct Claim {
+    std::string instance_id;
+    ClaimInfo claim;
+  };
+  std::vector<VersionInfo> versions;
+  std::vector<Replica> replicas;
+  std::vector<Claim> claims;
+};
+
 struct LocalReplica {
   std::string instance_id;
   LocalState state = LocalState::wanted;
@@ -201,7 +218,9 @@ class Catalog {
   // Every version of a dataset, oldest first.
   virtual Result<std::vector<VersionInfo>> versions_of(std::string_view dataset_id) const = 0;
   virtual Result<Manifest> manifest(std::string_view instance_id) const = 0;
-  virtual Result<std::optional<FileRef>> find_tracking_id(std::string_view tracking_id) const = 0;
+  // Every file of every stored version with this tracking id / SHA-256, in the order
+  // the versions were stored (an unchanged file appears in each version that carries it).
+  virtual Result<std::vector<FileRef>> find_tracking_id(std::string_view tracking_id) const = 0;
   virtual Result<std::vector<FileRef>> find_sha256(const Sha256& digest) const = 0;
   virtual Result<SearchResult> search(const SearchQuery& query) const = 0;
   // Names of every indexed facet.
@@ -210,6 +229,9 @@ class Catalog {
   virtual Result<std::vector<ReplicaLocation>> replicas(std::string_view instance_id) const = 0;
   virtual Result<std::vector<ClaimInfo>> claims(std::string_view instance_id) const = 0;
   virtual Result<std::vector<ConflictInfo>> conflicts() const = 0;
+  // O(versions + replica and claim records): the engine calls it when records change,
+  // not per request.
+  virtual Result<ReplicationState> replication_state() const = 0;
 
   // --- local replica state -----------------------------------------------------------
   virtual Status put_local(const LocalReplica& replica) = 0;

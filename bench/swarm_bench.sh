@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# swarm_bench.sh — issue 4's benchmark: replicating one dataset version from 1 origin to
+# K sites, fedswarm's swarm vs the client–server way ESGF sites replicate today (nginx
+# serving the origin's DRS tree, each site fetching every file with curl and checking
+# SHA-256), against the lower bound max(F/U_origin, K·F/(U_origin + ΣU_sites)).
+#
+# With root: one network namespace per site, joined by veth pairs to a bridge, each
+# site's uplink capped with `tc … tbf` (RATE, default 200mbit). Without root: says so and
+# runs only the uncapped 1 → 1 loopback comparison.
+#
+# Usage: bench/swarm_bench.sh [--size-mib N] [--files N] [--rate 200mbit] [--ks "1 2 4 8"]
+#                             [--fedswarm PATH] [--keep] [--http-only] [--loopback-only]
+# --keep leaves the work directory (node homes and logs); FS_LOG_LEVEL sets the nodes' log
+# level (default warn); FS_TIMEOUT bounds one replication (seconds, default 3600).
+# Prints a Markdown table. Installs nginx-light (Debian) if missing.
+set -euo pipefail
+
+SIZE_MIB=1024
+FILES=4
+RATE=200mbit
+KS="1 2 4 8"
+FEDSWARM=""
+KEEP=0
+HTTP_ONLY=0
+LOOPBACK_ONLY=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size-mib) SIZE_MIB=$2; shift 2 ;;
+    --files) FILES=$2; shift 2 ;;
+    --rate) RATE=$2; shift 2 ;;
+    --ks) KS=$2; shift 2 ;;
+    --fedswarm) FEDSWARM=$2; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    --http-only) HTTP_ONLY=1; shift ;;
+    --loopback-only) LOOPBACK_ONLY=1; shift ;;
+    *) echo "swarm_bench: unknown option $1 (see the comment at the top of $0)" >&2; exit 2 ;;
+  esac
+done
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+FEDSWARM=${FEDSWARM:-$HERE/build/release/tools/fedswarm}
+[ -x "$FEDSWARM" ] || { echo "swarm_bench: $FEDSWARM not found; build the release preset first" >&2; exit 1; }
+
+missing=()
+command -v nginx >/dev/null || missing+=(nginx-light)
+command -v bc >/dev/null || missing+=(bc)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "swarm_bench: installing Debian packages for the baseline: ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx)
+
+WORK=$(mktemp -d /tmp/fedswarm-swarm-bench.XXXXXX)
+NS_PREFIX=fsb$$
+BRIDGE=fsbr$$
+NS_COUNT=0
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for f in "$WORK"/*/nginx.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  pkill -f -- "--home $WORK/" 2>/dev/null || true  # nodes of a run interrupted inside $(…)
+  wait 2>/dev/null || true
+  for ((i = 0; i < NS_COUNT; i++)); do ip netns del "${NS_PREFIX}_$i" 2>/dev/null || true; done
+  ip link del "$BRIDGE" 2>/dev/null || true
+  if [ "$KEEP" = 1 ]; then echo "swarm_bench: kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+# a / b with `digits` decimals, or "—" when either is 0 (a part that did not run).
+ratio() { if [ "$(echo "$1 == 0 || $2 == 0" | bc -l)" = 1 ]; then echo "—"; else printf "%.${3:-2}f" "$(echo "$1 / $2" | bc -l)"; fi; }
+elapsed() { echo "$2 - $1" | bc -l; }
+
+# --- the dataset: one CMIP6 version of FILES files, SIZE_MIB in all --------------------
+DATASET=CMIP6.CMIP.IPSL.IPSL-CM6A-LR.historical.r1i1p1f1.Amon.tas.gr
+VERSION=v20190101
+REL=CMIP6/CMIP/IPSL/IPSL-CM6A-LR/historical/r1i1p1f1/Amon/tas/gr/$VERSION
+TREE=$WORK/origin-tree
+mkdir -p "$TREE/$REL"
+per_file=$((SIZE_MIB / FILES))
+for ((f = 0; f < FILES; f++)); do
+  y0=$((1850 + 50 * f)); y1=$((y0 + 49))
+  name=tas_Amon_IPSL-CM6A-LR_historical_r1i1p1f1_gr_${y0}01-${y1}12.nc
+  head -c $((per_file * 1024 * 1024)) /dev/urandom > "$TREE/$REL/$name"
+done
+(cd "$TREE/$REL" && sha256sum -- *.nc > "$WORK/SHA256SUMS")
+F_BYTES=$(du -bc "$TREE/$REL"/*.nc | tail -1 | cut -f1)
+
+rate_bytes_per_s() {  # "200mbit" -> bytes/s
+  local r=${1,,}
+  case "$r" in
+    *gbit) echo $(( ${r%gbit} * 1000000000 / 8 )) ;;
+    *mbit) echo $(( ${r%mbit} * 1000000 / 8 )) ;;
+    *kbit) echo $(( ${r%kbit} * 1000 / 8 )) ;;
+    *) echo "$r" ;;
+  esac
+}
+
+# --- network: namespace i has 10.78.<NET>.(i+1); uplink capped -------------------------
+setup_net() {  # $1 = number of namespaces (origin + sites)
+  ip link add "$BRIDGE" type bridge
+  ip link set "$BRIDGE" up
+  for ((i = 0; i < $1; i++)); do
+    local ns=${NS_PREFIX}_$i
+    ip netns add "$ns"
+    NS_COUNT=$((i + 1))
+    ip link add "v${NS_PREFIX}_$i" type veth peer name eth0 netns "$ns"
+    ip link set "v${NS_PREFIX}_$i" master "$BRIDGE" up
+    ip -n "$ns" addr add "10.78.0.$((i + 1))/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" tc qdisc add dev eth0 root tbf rate "$RATE" burst 512kb latency 100ms
+  done
+}
+in_ns() { local i=$1; shift; ip netns exec "${NS_PREFIX}_$i" "$@"; }
+
+# --- HTTP baseline: nginx at the origin, curl + sha256sum at each site ---------------------
+nginx_conf() {  # $1 = listen address, $2 = dir
+  mkdir -p "$2/tmp"
+  cat > "$2/nginx.conf" <<EOF
+user root;
+worker_processes 2;
+pid $2/nginx.pid;
+error_log $2/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path $2/tmp; proxy_temp_path $2/tmp; fastcgi_temp_path $2/tmp; uwsgi_temp_path $2/tmp; scgi_temp_path $2/tmp;
+  server { listen $1; root $TREE; location / { autoindex off; } }
+}
+EOF
+}
+
+http_site_fetch() {  # $1 = url base, $2 = dest dir
+  mkdir -p "$2"
+  for f in "$TREE/$REL"/*.nc; do
+    curl -sf -o "$2/$(basename "$f")" "$1/$REL/$(basename "$f")" || { echo "curl $1/$REL/$(basename "$f") failed" >&2; return 1; }
+  done
+  (cd "$2" && sha256sum -c --quiet "$WORK/SHA256SUMS")
+}
+
+http_run() {  # $1 = K; namespaces 0..K exist
+  trap - EXIT  # runs in $(…): the main shell tears down, not this subshell
+  local dir=$WORK/http-$1
+  nginx_conf "10.78.0.1:8080" "$dir"
+  in_ns 0 "$NGINX" -c "$dir/nginx.conf"
+  sleep 0.3
+  local t0 pids=()
+  t0=$(now)
+  for ((s = 1; s <= $1; s++)); do
+    in_ns "$s" bash -c "$(declare -f http_site_fetch); TREE='$TREE' REL='$REL' WORK='$WORK' http_site_fetch http://10.78.0.1:8080 '$dir/site$s'" &
+    pids+=($!)
+  done
+  local ok=1
+  for p in "${pids[@]}"; do wait "$p" || ok=0; done
+  local t1
+  t1=$(now)
+  kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+  rm -rf "$dir"/site*
+  [ "$ok" = 1 ] || { echo "swarm_bench: HTTP fetch or checksum failed at K=$1" >&2; exit 1; }
+  elapsed "$t0" "$t1"
+}
+
+# --- fedswarm: an origin node and K subscribing nodes -------------------------------------
+fs() { "$FEDSWARM" "$@"; }
+
+fedswarm_run() {  # $1 = K, $2 = address prefix ("10.78.0." or "127.0.77."), $3 = use namespaces (1/0)
+  trap - EXIT  # runs in $(…): the main shell tears down, not this subshell
+  local k=$1 pre=$2 netns=$3 dir=$WORK/fs-$1-$3
+  mkdir -p "$dir"
+  fs federation init --dir "$dir/auth" --name bench >/dev/null
+  for ((i = 0; i <= k; i++)); do
+    local tier=1
+    [ "$i" = 0 ] && tier=2
+    fs --home "$dir/n$i" init --site "s$i" --tier "$tier" --listen "$pre$((i + 1)):7400" --swarm-port 7401 >/dev/null
+    fs federation add-node --dir "$dir/auth" --from-home "$dir/n$i" >/dev/null
+  done
+  fs federation grant --dir "$dir/auth" --from-home "$dir/n0" --project CMIP6 --institution IPSL >/dev/null
+  fs federation roster --dir "$dir/auth" -o "$dir/roster.fsr" >/dev/null
+  for ((i = 0; i <= k; i++)); do fs --home "$dir/n$i" federation import "$dir/roster.fsr" >/dev/null; done
+  fs --home "$dir/n0" publish "$TREE" >/dev/null
+  for ((i = 0; i <= k; i++)); do
+    # `ip netns exec` execs, so $! is the node itself; its stdout must not be the pipe of
+    # the $(…) this function runs in, or the caller would wait for the node to exit.
+    if [ "$netns" = 1 ]; then
+      ip netns exec "${NS_PREFIX}_$i" "$FEDSWARM" --home "$dir/n$i" node run --log-level "${FS_LOG_LEVEL:-warn}" >/dev/null 2>"$dir/n$i.log" &
+    else
+      "$FEDSWARM" --home "$dir/n$i" node run --log-level "${FS_LOG_LEVEL:-warn}" >/dev/null 2>"$dir/n$i.log" &
+    fi
+    PIDS+=($!)
+  done
+  # Like the HTTP sites, which are handed the file list, every site knows the version
+  # (its manifest arrived by gossip) before the clock starts; replication starts when
+  # the sites subscribe.
+  local deadline=$(( $(date +%s) + 120 ))
+  for ((i = 1; i <= k; i++)); do
+    until fs --home "$dir/n$i" show "$DATASET.$VERSION" --no-files >/dev/null 2>&1; do
+      [ "$(date +%s)" -lt "$deadline" ] || { echo "swarm_bench: site $i never learnt of the version; logs in $dir" >&2; exit 1; }
+      sleep 0.1
+    done
+  done
+  # …and the origin is seeding (a first start hash-checks its copy once).
+  until fs --home "$dir/n0" transfers --all --json 2>/dev/null | grep -q '"seeding"'; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "swarm_bench: the origin never started seeding; logs in $dir" >&2; exit 1; }
+    sleep 0.1
+  done
+  local t0 subs=()
+  t0=$(now)
+  for ((i = 1; i <= k; i++)); do
+    fs --home "$dir/n$i" subscribe add "source_id=IPSL-CM6A-LR" --name bench >/dev/null &
+    subs+=($!)
+  done
+  for p in "${subs[@]}"; do wait "$p"; done
+  # A site holds a copy when the version directory appears in its DRS tree: placement
+  # is an atomic rename after every file verified.
+  deadline=$(( $(date +%s) + ${FS_TIMEOUT:-3600} ))
+  while :; do
+    local done_sites=0
+    for ((i = 1; i <= k; i++)); do [ -d "$dir/n$i/data/$REL" ] && done_sites=$((done_sites + 1)); done
+    [ "$done_sites" = "$k" ] && break
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "swarm_bench: fedswarm K=$k did not finish in an hour; logs in $dir" >&2; exit 1; }
+    sleep 0.05
+  done
+  local t1
+  t1=$(now)
+  for ((i = 1; i <= k; i++)); do (cd "$dir/n$i/data/$REL" && sha256sum -c --quiet "$WORK/SHA256SUMS") ||
+    { echo "swarm_bench: site $i holds a copy that does not match" >&2; exit 1; }; done
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  PIDS=()
+  [ "$KEEP" = 1 ] || rm -rf "$dir"
+  elapsed "$t0" "$t1"
+}
+
+# --- runs ------------------------------------------------------------------------------------
+echo
+echo "## Replicating one dataset version: fedswarm swarm vs nginx + curl + sha256sum"
+echo
+echo "command: \`bench/swarm_bench.sh --size-mib $SIZE_MIB --files $FILES --rate $RATE --ks \"$KS\"\`"
+echo "dataset: $FILES files, $(echo "$F_BYTES / 1048576" | bc) MiB"
+echo
+
+if [ "$LOOPBACK_ONLY" = 1 ]; then
+  echo "--loopback-only: the capped namespace runs are skipped."
+elif [ "$(id -u)" = 0 ]; then
+  MAXK=0
+  for k in $KS; do [ "$k" -gt "$MAXK" ] && MAXK=$k; done
+  setup_net $((MAXK + 1))
+  U=$(rate_bytes_per_s "$RATE")
+  echo "Network namespaces joined by veth pairs and a bridge; every site's uplink capped at $RATE (tc tbf)."
+  echo
+  echo "| K sites | lower bound | fedswarm | fedswarm / bound | HTTP (nginx → curl) | HTTP / fedswarm |"
+  echo "|---|---|---|---|---|---|"
+  for k in $KS; do
+    bound=$(echo "a = $F_BYTES / $U; b = $k * $F_BYTES / ($U * ($k + 1)); if (a > b) a else b" | bc -l)
+    t_fs=0
+    [ "$HTTP_ONLY" = 1 ] || t_fs=$(fedswarm_run "$k" "10.78.0." 1)
+    t_http=$(http_run "$k")
+    printf "| %d | %.1f s | %.1f s | %s | %.1f s | %s× |\n" "$k" "$bound" "$t_fs" "$(ratio "$t_fs" "$bound")" \
+      "$t_http" "$(ratio "$t_http" "$t_fs" 1)"
+  done
+  echo
+  echo "Targets: fedswarm ≤ 1.3 × the bound at K = 8 (≥ 6× faster than HTTP)."
+else
+  echo "Not root: network namespaces need root, so only the loopback comparison runs."
+fi
+
+# 1 → 1 uncapped on loopback.
+dir=$WORK/http-loop
+nginx_conf "127.0.76.1:8080" "$dir"
+"$NGINX" -c "$dir/nginx.conf"
+sleep 0.3
+t0=$(now)
+TREE=$TREE REL=$REL WORK=$WORK http_site_fetch http://127.0.76.1:8080 "$dir/site"
+t1=$(now)
+kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+t_http=$(elapsed "$t0" "$t1")
+t_fs=0
+[ "$HTTP_ONLY" = 1 ] || t_fs=$(fedswarm_run 1 "127.0.77." 0)
+echo
+echo "| 1 → 1 on loopback, uncapped | time | throughput |"
+echo "|---|---|---|"
+printf "| nginx + curl + sha256sum | %.2f s | %.0f MB/s |\n" "$t_http" "$(echo "$F_BYTES / $t_http / 1000000" | bc -l)"
+printf "| fedswarm (swarm, verified, placed) | %.2f s | %s MB/s |\n" "$t_fs" "$(ratio "$F_BYTES" "$(echo "$t_fs * 1000000" | bc -l)" 0)"
+printf "| fedswarm / HTTP throughput | %s× | target ≥ 0.8× |\n" "$(ratio "$t_http" "$t_fs")"
