@@ -606,11 +606,7 @@ struct NodeDaemon::Impl : GossipNet {
     hb.roster_serial = roster_serial;
     if (auto n = catalog->record_count()) hb.records_known = *n;
     hb.free_capacity = config.capacity;
-    if (hb.free_capacity == 0) {
-      std::error_code ec;
-      auto space = std::filesystem::space(config.data_root, ec);
-      if (!ec) hb.free_capacity = space.available;
-    }
+    if (hb.free_capacity == 0) hb.free_capacity = TierOneDuty::free_bytes(config.data_root).value_or(0);
     return hb;
   }
 

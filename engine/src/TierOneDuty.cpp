@@ -1,6 +1,5 @@
 #include "fedswarm/engine/TierOneDuty.hpp"
 
-#include <sys/statvfs.h>
 
 #include <cmath>
 #include <limits>
@@ -40,13 +39,11 @@ std::chrono::steady_clock::duration eta_warmup(const std::map<std::string, Claim
 TierOneDuty::TierOneDuty(TierOneDutyOptions options) : opt_(std::move(options)), rule_(opt_.config) {}
 
 std::optional<std::uint64_t> TierOneDuty::free_bytes(const std::filesystem::path& path) {
-  struct statvfs s {};
-  if (::statvfs(path.c_str(), &s) != 0) return std::nullopt;
-  // f_bavail: what an unprivileged writer (the node) can use, not the root reserve.
-  const std::uint64_t unit = s.f_frsize ? s.f_frsize : s.f_bsize;
-  const std::uint64_t blocks = s.f_bavail;
-  if (unit != 0 && blocks > std::numeric_limits<std::uint64_t>::max() / unit) return std::numeric_limits<std::uint64_t>::max();
-  return blocks * unit;
+  std::error_code ec;
+  // `available` is f_bavail: what the node, an unprivileged writer, can use.
+  const auto space = std::filesystem::space(path, ec);
+  if (ec) return std::nullopt;
+  return space.available;
 }
 
 std::set<std::string> TierOneDuty::fetches() const {

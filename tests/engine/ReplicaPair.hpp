@@ -24,6 +24,14 @@
 
 namespace fedswarm::test {
 
+// The local replica row of `id` (REQUIREs that there is one).
+inline LocalReplica local_of(Catalog& c, const std::string& id) {
+  auto l = c.local(id);
+  REQUIRE(l.ok());
+  REQUIRE(l->has_value());
+  return **l;
+}
+
 class ReplicaPair {
  public:
   struct Node {

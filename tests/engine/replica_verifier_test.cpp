@@ -7,18 +7,12 @@
 #include "fedswarm/engine/ReplicaVerifier.hpp"
 
 using namespace fedswarm;
+using fedswarm::test::local_of;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr std::int64_t kNow = test::kTestNow + 5000;
-
-LocalReplica local_of(Catalog& c, const std::string& id) {
-  auto l = c.local(id);
-  REQUIRE(l.ok());
-  REQUIRE(l->has_value());
-  return **l;
-}
 
 // Flips one byte in the middle of the file (the size stays the same).
 void flip_byte(const fs::path& file) {

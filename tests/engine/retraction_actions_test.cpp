@@ -7,18 +7,12 @@
 #include "fedswarm/engine/RetractionActions.hpp"
 
 using namespace fedswarm;
+using fedswarm::test::local_of;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr std::int64_t kNow = test::kTestNow + 4000;
-
-LocalReplica local_of(Catalog& c, const std::string& id) {
-  auto l = c.local(id);
-  REQUIRE(l.ok());
-  REQUIRE(l->has_value());
-  return **l;
-}
 
 std::optional<ReplicaLocation> replica_by(Catalog& c, const std::string& id, const PublicKey& node) {
   auto reps = c.replicas(id);

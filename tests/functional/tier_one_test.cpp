@@ -116,11 +116,11 @@ std::size_t index_of(const std::vector<std::string>& sites, const std::string& s
   return 0;
 }
 
-}  // namespace
-
-TEST_CASE("tier-1 - a Tier-2's version with no subscriptions anywhere is claimed and fetched by exactly the top-ranked Tier-1") {
-  CliWorld w;
-  GossipCluster c(w, 61, 0);
+// The federation of the first two scenarios: IPSL, a Tier-2 primary whose uplink is
+// capped at `upload_limit` bytes/s (so the pending phase lasts long enough to be seen),
+// and three Tier-1 centres offering capacity; the rule's timings of kPolicy everywhere.
+// Returns the sites in member order.
+std::vector<std::string> tier2_primary_and_three_tier1(CliWorld& w, GossipCluster& c, std::uint64_t upload_limit) {
   const std::vector<std::string> sites = {"IPSL", "DKRZ", "CEDA", "NCI"};
   c.add_member("IPSL", "2", {"IPSL"});
   for (std::size_t i = 1; i < sites.size(); ++i) {
@@ -129,8 +129,17 @@ TEST_CASE("tier-1 - a Tier-2's version with no subscriptions anywhere is claimed
   }
   c.issue_roster();
   for (std::size_t i = 0; i < c.size(); ++i) set_config(c.home(i), kPolicy);
+  set_config(c.home(0), {{"upload_rate_limit", std::to_string(upload_limit)}});
+  return sites;
+}
+
+}  // namespace
+
+TEST_CASE("tier-1 - a Tier-2's version with no subscriptions anywhere is claimed and fetched by exactly the top-ranked Tier-1") {
+  CliWorld w;
+  GossipCluster c(w, 61, 0);
   // ~4 MB at 1 MiB/s: the pending phase lasts seconds, long enough to be seen.
-  set_config(c.home(0), {{"upload_rate_limit", std::to_string(1024 * 1024)}});
+  const auto sites = tier2_primary_and_three_tier1(w, c, 1024 * 1024);
   const auto archive = w.dir() / "archive";
   const auto names = write_version(archive, test_seed(), 2, 2'000'000);
   std::uint64_t total = 0;
@@ -216,16 +225,8 @@ TEST_CASE("tier-1 - a Tier-2's version with no subscriptions anywhere is claimed
 TEST_CASE("tier-1 - the claimant SIGKILLed mid-transfer: after the grace period the next Tier-1 claims and completes") {
   CliWorld w;
   GossipCluster c(w, 62, 0);
-  const std::vector<std::string> sites = {"IPSL", "DKRZ", "CEDA", "NCI"};
-  c.add_member("IPSL", "2", {"IPSL"});
-  for (std::size_t i = 1; i < sites.size(); ++i) {
-    c.add_member(sites[i], "1", {"NCAR"});
-    offer_capacity(w, c.home(i));
-  }
-  c.issue_roster();
-  for (std::size_t i = 0; i < c.size(); ++i) set_config(c.home(i), kPolicy);
   // ~4 MB at 256 KiB/s: about 16 s per transfer, time to kill the first claimant.
-  set_config(c.home(0), {{"upload_rate_limit", std::to_string(256 * 1024)}});
+  const auto sites = tier2_primary_and_three_tier1(w, c, 256 * 1024);
   const auto archive = w.dir() / "archive";
   write_version(archive, test_seed(), 2, 2'000'000);
   c.start_all();

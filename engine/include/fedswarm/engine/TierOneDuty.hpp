@@ -127,7 +127,9 @@ class TierOneDuty {
   std::set<std::string> fetches() const;
   const TierOneCapacity& capacity() const { return capacity_; }
 
-  // Bytes available to this user on the file system of `path` (statvfs), or nullopt.
+  // Bytes available to this user on the file system of `path` (std::filesystem::space),
+  // or nullopt when it cannot be read. The one definition of "free space" (heartbeats,
+  // status, the quota).
   static std::optional<std::uint64_t> free_bytes(const std::filesystem::path& path);
 
  private:
