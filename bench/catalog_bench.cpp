@@ -691,7 +691,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(opt.dir);
   const std::filesystem::path fixtures = FEDSWARM_FIXTURES_DIR;
   auto counts = nlohmann::json::parse(std::ifstream(fixtures / "esgf_search" / "cmip6_facet_counts.json"))["facets"];
-  test::ManifestFactory factory(fixtures / "cmip6_cvs");
+  test::ManifestFactory factory{std::filesystem::path(FEDSWARM_CV_DIR)};
   auto t0 = Clock::now();
   Workload work(opt, counts, factory);
   const double plan_seconds = seconds_since(t0);

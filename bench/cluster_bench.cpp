@@ -168,7 +168,7 @@ void prefill(const std::filesystem::path& home, std::size_t n) {
   if (!h) die(h.error().message);
   auto catalog = h->open_catalog(false);
   if (!catalog) die(catalog.error().message);
-  ManifestFactory factory(fixtures_dir() / "cmip6_cvs");
+  ManifestFactory factory(cv_dir());
   std::mt19937_64 rng(42);
   std::set<std::string> seen;
   std::vector<Envelope> batch;

@@ -112,7 +112,7 @@ Run run_one(const Options& opt, bool relay, bool lockstep, std::uint64_t seed, c
   so.publishers = opt.authors;
   so.seed = seed;
   so.dir = dir;
-  so.cv_dir = std::filesystem::path(FEDSWARM_FIXTURES_DIR) / "cmip6_cvs";
+  so.cv_dir = std::filesystem::path(FEDSWARM_CV_DIR);
   so.links = false;
   so.loss = opt.loss;
   so.gossip.fanout = opt.fanout;

@@ -36,7 +36,7 @@ struct StoreWorld {
                                           kTestNow + 86400));
   }
   std::vector<Envelope> manifests(std::size_t n) {
-    static const ManifestFactory factory(fixtures_dir() / "cmip6_cvs");
+    static const ManifestFactory factory(cv_dir());
     std::vector<Envelope> out;
     for (std::size_t i = 0; i < n; ++i) {
       Manifest m = factory.make(factory.random_dataset(rng), version_string(static_cast<int>(i)), 1, rng);

@@ -30,7 +30,7 @@ DatasetSpec spec_of(const std::string& institution, const std::string& source, c
 }
 
 const ManifestFactory& factory() {
-  static const ManifestFactory f(fixtures_dir() / "cmip6_cvs");
+  static const ManifestFactory f(cv_dir());
   return f;
 }
 

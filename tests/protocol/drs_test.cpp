@@ -1,5 +1,5 @@
 // DRS layer: dataset ids, version directories and file names, driven by the project
-// templates in protocol/projects/ against real ids from ../shared/fixtures.
+// templates in protocol/projects/ against real ids from tests/fixtures.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -29,7 +29,7 @@ const ProjectTemplate& cmip6() {
 
 // Loads vocabularies from the fixture CVs, as a configured folder would.
 Result<std::string> fixture_cv(std::string_view name) {
-  const auto p = test::fixtures_dir() / "cmip6_cvs" / std::string(name);
+  const auto p = test::cv_dir() / std::string(name);
   if (!std::filesystem::exists(p)) return make_error(Errc::not_found, "no_such_cv", std::string(name));
   return test::read_file(p);
 }
@@ -153,7 +153,7 @@ TEST_CASE("a parsed CMIP6 id carries its facets, then the derived ones") {
 }
 
 TEST_CASE("the CV's own DRS examples parse") {
-  const json drs = json::parse(test::read_file(test::fixtures_dir() / "cmip6_cvs" / "CMIP6_DRS.json"))["DRS"];
+  const json drs = json::parse(test::read_file(test::cv_dir() / "CMIP6_DRS.json"))["DRS"];
   const std::pair<const char*, const char*> examples[] = {
       {"directory_path_example", "filename_example"},
       {"directory_path_sub_experiment_example", "filename_sub_experiment_example"}};

@@ -16,7 +16,7 @@ using namespace fedswarm;
 namespace {
 
 const test::ManifestFactory& factory() {
-  static const test::ManifestFactory f(test::fixtures_dir() / "cmip6_cvs");
+  static const test::ManifestFactory f(test::cv_dir());
   return f;
 }
 

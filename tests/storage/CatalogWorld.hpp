@@ -19,7 +19,7 @@
 namespace fedswarm::test {
 
 inline const ManifestFactory& factory() {
-  static const ManifestFactory f(fixtures_dir() / "cmip6_cvs");
+  static const ManifestFactory f(cv_dir());
   return f;
 }
 

@@ -26,6 +26,7 @@ TempDir::~TempDir() {
 }
 
 std::filesystem::path fixtures_dir() { return FEDSWARM_FIXTURES_DIR; }
+std::filesystem::path cv_dir() { return FEDSWARM_CV_DIR; }
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -22,8 +22,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// ../shared/fixtures (configured at build time).
+// tests/fixtures: real ESGF records with their provenance (configured at build time).
 std::filesystem::path fixtures_dir();
+// protocol/projects/cmip6: the CMIP6 controlled vocabularies compiled into the binary.
+std::filesystem::path cv_dir();
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& contents);
 
