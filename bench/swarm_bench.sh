@@ -165,6 +165,20 @@ http_run() {  # $1 = K; namespaces 0..K exist
 
 # --- fedswarm: an origin node and K subscribing nodes -------------------------------------
 fs() { "$FEDSWARM" "$@"; }
+# `transfers --json` on stdin -> the paused transfers and their last errors (empty if none).
+PAUSED_PY='import json,sys
+d=json.load(sys.stdin)
+print("; ".join(t["instance_id"]+": "+t.get("last_error","") for t in d.get("transfers",[]) if t.get("state")=="paused"))'
+# Several `transfers --all --json` answers on stdin -> "verify local hash bytes_received".
+STATS_PY='import json,sys
+dec=json.JSONDecoder(); text=sys.stdin.read(); pos=0; v=l=h=b=0
+while True:
+    while pos < len(text) and text[pos].isspace(): pos += 1
+    if pos >= len(text): break
+    d, pos = dec.raw_decode(text, pos)
+    c = d.get("counters", {}); v += c.get("verify_failures", 0); l += c.get("local_faults", 0); h += c.get("hash_failures", 0)
+    b += sum(t.get("bytes_downloaded", 0) for t in d.get("transfers", []))
+print(v, l, h, b)'
 
 fedswarm_run() {  # $1 = K, $2 = address prefix ("10.78.0." or "127.0.77."), $3 = use namespaces (1/0)
   trap - EXIT  # runs in $(…): the main shell tears down, not this subshell
@@ -216,15 +230,30 @@ fedswarm_run() {  # $1 = K, $2 = address prefix ("10.78.0." or "127.0.77."), $3 
   # A site holds a copy when the version directory appears in its DRS tree: placement
   # is an atomic rename after every file verified.
   deadline=$(( $(date +%s) + ${FS_TIMEOUT:-3600} ))
+  local next_check=$(( $(date +%s) + 2 ))
   while :; do
     local done_sites=0
     for ((i = 1; i <= k; i++)); do [ -d "$dir/n$i/data/$REL" ] && done_sites=$((done_sites + 1)); done
     [ "$done_sites" = "$k" ] && break
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "swarm_bench: fedswarm K=$k did not finish in an hour; logs in $dir" >&2; exit 1; }
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "swarm_bench: fedswarm K=$k did not finish in ${FS_TIMEOUT:-3600} s; logs in $dir" >&2; exit 1; }
+    # A site whose transfer paused will never place the version: say so now, not at the timeout.
+    if [ "$(date +%s)" -ge "$next_check" ]; then
+      next_check=$(( $(date +%s) + 2 ))
+      for ((i = 1; i <= k; i++)); do
+        [ -d "$dir/n$i/data/$REL" ] && continue
+        local why
+        why=$(fs --home "$dir/n$i" transfers --json 2>/dev/null | /usr/bin/python3 -c "$PAUSED_PY" 2>/dev/null || true)
+        [ -z "$why" ] || { echo "swarm_bench: fedswarm K=$k: site $i paused its transfer and will never place the version: $why; logs in $dir" >&2; exit 1; }
+      done
+    fi
     sleep 0.05
   done
   local t1
   t1=$(now)
+  # Verification failures of every site (the publisher's mismatches / local faults
+  # re-checked), hash failures and payload received, for the table.
+  for ((i = 1; i <= k; i++)); do fs --home "$dir/n$i" transfers --all --json 2>/dev/null || true; done |
+    /usr/bin/python3 -c "$STATS_PY" > "$WORK/fs-stats-$k-$netns" 2>/dev/null || echo "? ? ? 0" > "$WORK/fs-stats-$k-$netns"
   for ((i = 1; i <= k; i++)); do (cd "$dir/n$i/data/$REL" && sha256sum -c --quiet "$WORK/SHA256SUMS") ||
     { echo "swarm_bench: site $i holds a copy that does not match" >&2; exit 1; }; done
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -251,15 +280,17 @@ elif [ "$(id -u)" = 0 ]; then
   U=$(rate_bytes_per_s "$RATE")
   echo "Network namespaces joined by veth pairs and a bridge; every site's uplink capped at $RATE (tc tbf)."
   echo
-  echo "| K sites | lower bound | fedswarm | fedswarm / bound | HTTP (nginx → curl) | HTTP / fedswarm |"
-  echo "|---|---|---|---|---|---|"
+  echo "| K sites | lower bound | fedswarm | fedswarm / bound | HTTP (nginx → curl) | HTTP / fedswarm | verify failures / local faults / hash failures | received / (K × size) |"
+  echo "|---|---|---|---|---|---|---|---|"
   for k in $KS; do
     bound=$(echo "a = $F_BYTES / $U; b = $k * $F_BYTES / ($U * ($k + 1)); if (a > b) a else b" | bc -l)
     t_fs=0
     [ "$HTTP_ONLY" = 1 ] || t_fs=$(fedswarm_run "$k" "10.78.0." 1)
     t_http=$(http_run "$k")
-    printf "| %d | %.1f s | %.1f s | %s | %.1f s | %s× |\n" "$k" "$bound" "$t_fs" "$(ratio "$t_fs" "$bound")" \
-      "$t_http" "$(ratio "$t_http" "$t_fs" 1)"
+    n_verify="—"; n_local="—"; n_hash="—"; n_bytes=0
+    [ -f "$WORK/fs-stats-$k-1" ] && read -r n_verify n_local n_hash n_bytes < "$WORK/fs-stats-$k-1"
+    printf "| %d | %.1f s | %.1f s | %s | %.1f s | %s× | %s / %s / %s | %s |\n" "$k" "$bound" "$t_fs" "$(ratio "$t_fs" "$bound")" \
+      "$t_http" "$(ratio "$t_http" "$t_fs" 1)" "$n_verify" "$n_local" "$n_hash" "$(ratio "$n_bytes" "$((k * F_BYTES))")"
   done
   echo
   echo "Targets: fedswarm ≤ 1.3 × the bound at K = 8 (≥ 6× faster than HTTP)."

@@ -828,6 +828,7 @@ struct NodeDaemon::Impl : GossipNet {
                         {"peers", t.peers},
                         {"eta_s", t.eta_seconds},
                         {"verify_failures", t.verify_failures},
+                        {"local_faults", t.local_faults},
                         {"hash_failures", t.hash_failures},
                         {"path", t.path},
                         {"last_error", t.last_error}});
@@ -835,6 +836,7 @@ struct NodeDaemon::Impl : GossipNet {
     if (swarm) {
       auto c = swarm->counters();
       j["counters"] = {{"placed", c.placed},           {"verify_failures", c.verify_failures},
+                       {"local_faults", c.local_faults},
                        {"hash_failures", c.hash_failures}, {"file_errors", c.file_errors},
                        {"stall_restarts", c.stall_restarts}, {"banned_peers", c.banned_peers}};
       j["swarm_listen"] = swarm->listen_endpoint();

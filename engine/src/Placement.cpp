@@ -40,14 +40,20 @@ Status fsync_file(const fs::path& p) {
   return {};
 }
 
+PlacementOutcome mismatch(const ManifestFile& f, std::string reason, std::string message) {
+  PlacementOutcome o = failure(Kind::verify_failed, std::move(reason), std::move(message));
+  o.file = f.path;
+  return o;
+}
+
 PlacementOutcome verify_one(const ManifestFile& f, const fs::path& p, FileHasher& hasher) {
   auto digest = hasher.hash(p, 0);
-  if (!digest) return failure(Kind::verify_failed, "file_unreadable", f.path + ": " + digest.error().message);
+  if (!digest) return mismatch(f, "file_unreadable", f.path + ": " + digest.error().message);
   if (digest->size != f.size)
-    return failure(Kind::verify_failed, "size_mismatch",
-                   f.path + " has " + std::to_string(digest->size) + " bytes, the manifest says " + std::to_string(f.size));
+    return mismatch(f, "size_mismatch",
+                    f.path + " has " + std::to_string(digest->size) + " bytes, the manifest says " + std::to_string(f.size));
   if (digest->sha256 != f.sha256)
-    return failure(Kind::verify_failed, "sha256_mismatch", f.path + ": SHA-256 differs from the manifest");
+    return mismatch(f, "sha256_mismatch", f.path + ": SHA-256 differs from the manifest");
   if (auto st = fsync_file(p); !st) return failure(Kind::error, st.error().reason, st.error().message);
   PlacementOutcome ok;
   ok.kind = Kind::placed;
@@ -108,8 +114,12 @@ PlacementOutcome place_version(const PlacementJob& job, Catalog& catalog, const 
       return failure(Kind::error, "destination_mismatch",
                      job.final_dir.string() + " already exists and does not match the manifest of " + m.instance_id() +
                          " (" + checked.message + "); move it out of the DRS tree, then resume the transfer");
-    // Start over from nothing: a refetch must not trust any of these bytes.
-    fs::remove_all(job.staging_root, ec);
+    for (const auto& l : job.links) {
+      if (l.path == checked.file) checked.linked = true;
+      fs::remove(staged / l.path, ec);  // libtorrent never had them: they must not be there when it comes back
+    }
+    // Without a re-check, start over from nothing: a refetch must not trust these bytes.
+    if (!job.keep_staging_on_mismatch) fs::remove_all(job.staging_root, ec);
     return checked;
   }
   if (checked.kind != Kind::placed) return checked;

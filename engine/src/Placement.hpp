@@ -16,7 +16,10 @@
 // left of the staging root.
 //
 // Outcomes: placed; verify_failed (a file is missing, has another size or SHA-256; the
-// staging root is deleted so the version is fetched again from scratch); error (the
+// first such file is named in `file`, and `linked` says whether it came from an earlier
+// local version; the links of step 0 are removed again, and with
+// `keep_staging_on_mismatch` false the whole staging root is deleted so the version is
+// fetched again from scratch); error (the
 // rename, a directory, fsync or the catalog failed; or, for `adopt`, the existing
 // directory does not match: reason destination_mismatch); cancelled (engine stopping).
 // If the catalog refuses the replica record (e.g. this node is not a roster member) the
@@ -46,6 +49,9 @@ struct PlacementJob {
   Bytes resume_data;                   // stored with the complete replica (merkle trees for seeding)
   std::int64_t now = 0;
   std::vector<LinkedFile> links;       // linked in before verification (not with `adopt`)
+  // On a mismatch, leave libtorrent's staged files for a re-check (the engine holds the
+  // merkle trees in resume data) instead of deleting the staging root.
+  bool keep_staging_on_mismatch = false;
 };
 
 struct PlacementOutcome {
@@ -53,6 +59,8 @@ struct PlacementOutcome {
   Kind kind = Kind::error;
   std::string reason;         // stable identifier of a failure
   std::string message;        // what failed and what to do
+  std::string file;           // verify_failed: the manifest path of the file that differed
+  bool linked = false;        // verify_failed: that file was linked from an earlier local version
   std::uint64_t record_seq = 0;
   std::string record_error;   // the replica record was refused (placed anyway)
 };

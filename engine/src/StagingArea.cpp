@@ -51,7 +51,7 @@ bool link_or_copy(const fs::path& from, const fs::path& to) {
 }  // namespace
 
 Result<LinkedFiles> prepare_staging(const fs::path& data_root, const fs::path& staged_dir, const Catalog& catalog,
-                                    const Manifest& manifest, const InfoDict& info) {
+                                    const Manifest& manifest, const InfoDict& info, const std::set<std::string>& no_link) {
   std::error_code ec;
   if (!fs::is_directory(data_root, ec))
     return make_error(Errc::io, "data_root_missing",
@@ -68,7 +68,7 @@ Result<LinkedFiles> prepare_staging(const fs::path& data_root, const fs::path& s
   std::map<Sha256, Source> sources = earlier_files(catalog, manifest);
   if (sources.empty()) return linked;
   for (const auto& f : info.files) {
-    if (f.size == 0) continue;
+    if (f.size == 0 || no_link.count(f.path)) continue;
     auto it = sources.find(f.pieces_root);
     if (it == sources.end() || it->second.size != f.size) continue;
     const fs::path& from = it->second.file;

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,9 +51,12 @@ struct LinkedFiles {
   std::uint64_t bytes = 0;
 };
 
-// `staged_dir` is `<staging_root>/<version>`.
+// `staged_dir` is `<staging_root>/<version>`. Files named in `no_link` (manifest paths)
+// are downloaded even when an earlier version holds the same content (a linked copy of
+// them failed its SHA-256 check).
 Result<LinkedFiles> prepare_staging(const std::filesystem::path& data_root, const std::filesystem::path& staged_dir,
-                                    const Catalog& catalog, const Manifest& manifest, const InfoDict& info);
+                                    const Catalog& catalog, const Manifest& manifest, const InfoDict& info,
+                                    const std::set<std::string>& no_link = {});
 
 // Links (or copies) each file into `staged_dir`, replacing whatever is there. Errors:
 // `io`, reason link_failed, naming both paths, the OS error and what to do.

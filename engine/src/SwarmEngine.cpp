@@ -21,6 +21,7 @@ std::string_view to_string(SwarmEvent::Type t) {
   switch (t) {
     case SwarmEvent::Type::placed: return "placed";
     case SwarmEvent::Type::verify_failed: return "verify_failed";
+    case SwarmEvent::Type::local_fault: return "local_fault";
     case SwarmEvent::Type::paused: return "paused";
     case SwarmEvent::Type::seed_damaged: return "seed_damaged";
     case SwarmEvent::Type::peer_banned: return "peer_banned";
@@ -56,6 +57,7 @@ Result<std::unique_ptr<SwarmEngine>> SwarmEngine::start(SwarmEngineOptions optio
   try {
     lt::session_params params(swarm_settings(
         {ip, im.opt.port, im.opt.upload_rate_limit, im.opt.download_rate_limit, im.opt.reconnect_interval}));
+    if (im.opt.disk_io) params.disk_io_constructor = im.opt.disk_io;
     im.session = std::make_unique<lt::session>(std::move(params));
   } catch (const std::exception& e) {
     return make_error(Errc::io, "swarm_session", std::string("cannot start the libtorrent session: ") + e.what());
@@ -303,6 +305,7 @@ std::vector<TransferInfo> SwarmEngine::transfers() const {
     r.bytes_uploaded = t.uploaded_before;
     r.bytes_linked = t.linked;
     r.verify_failures = t.verify_failures;
+    r.local_faults = t.local_faults;
     r.hash_failures = t.hash_failures;
     r.last_error = t.last_error;
     r.path = (t.kind == TransferKind::seed ? t.seed_dir : t.staging_root / t.manifest.version).string();

@@ -198,8 +198,22 @@ void SwarmEngine::Impl::pause_with(Transfer& t, std::string message, bool retrya
   events.push_back({SwarmEvent::Type::paused, t.id, t.last_error, 0});
 }
 
-// Takes the torrent out of the session; `then` runs when libtorrent confirms.
+// Removing a torrent does not wait for its writes (torrent_removed_alert is posted
+// before the storage is even asked to stop), and what follows a detach reads the staged
+// files or adds them again: so the torrent is paused first and removed only once
+// libtorrent confirms the pause, i.e. once its disk jobs are all complete.
 void SwarmEngine::Impl::detach(Transfer& t, AfterRemove then) {
+  if (!t.handle.is_valid()) return;
+  t.removing = true;
+  t.after_remove = then;
+  if (t.paused_confirmed) return remove_now(t);
+  if (t.detach_pending) return;
+  t.detach_pending = true;
+  t.detach_since = SteadyClock::now();
+  t.handle.pause();
+}
+
+void SwarmEngine::Impl::remove_now(Transfer& t) {
   if (!t.handle.is_valid()) return;
   lt::torrent_status st = t.handle.status({});
   t.downloaded_before += static_cast<std::uint64_t>(st.total_payload_download);
@@ -208,8 +222,8 @@ void SwarmEngine::Impl::detach(Transfer& t, AfterRemove then) {
   by_handle.erase(t.handle);
   session->remove_torrent(t.handle);
   t.handle = {};
+  t.detach_pending = false;
   t.removing = true;
-  t.after_remove = then;
 }
 
 Status SwarmEngine::Impl::add(Transfer& t, lt::add_torrent_params p) {
@@ -220,6 +234,10 @@ Status SwarmEngine::Impl::add(Transfer& t, lt::add_torrent_params p) {
     return make_error(Errc::io, "swarm_add_failed", "libtorrent refused to add " + t.id + ": " + ec.message());
   t.handle = h;
   t.saves_requested = t.saves_answered = 0;
+  t.paused_confirmed = false;
+  t.detach_pending = false;
+  t.settled = false;
+  t.final_save = 0;
   by_handle[h] = t.id;
   return {};
 }
@@ -254,8 +272,8 @@ void SwarmEngine::Impl::begin_fetch(Transfer& t) {
   record(t);
   const std::uint64_t epoch = t.epoch = ++next_epoch;
   worker->submit([this, id = t.id, epoch, root = opt.data_root, staged = t.staging_root / t.manifest.version,
-                  m = t.manifest, info = t.torrent.info]() -> SwarmWorker::Completion {
-    auto linked = prepare_staging(root, staged, *opt.catalog, m, info);
+                  m = t.manifest, info = t.torrent.info, no_link = t.no_link]() -> SwarmWorker::Completion {
+    auto linked = prepare_staging(root, staged, *opt.catalog, m, info, no_link);
     return [this, id, epoch, linked = std::move(linked)] { on_prepared(id, epoch, linked); };
   });
 }
@@ -300,6 +318,9 @@ void SwarmEngine::Impl::submit_placement(Transfer& t, bool adopt) {
   t.activity = "verifying";
   record(t);
   PlacementJob job{t.manifest, t.staging_root, t.final_dir, adopt, t.resume, now(), t.links};
+  // With resume data (the merkle trees) a mismatch is re-checked in place; without, the
+  // staged bytes cannot be told apart and the version is fetched from nothing.
+  job.keep_staging_on_mismatch = !t.resume.empty();
   const std::uint64_t epoch = t.epoch = ++next_epoch;
   worker->submit([this, id = t.id, epoch, job = std::move(job)]() -> SwarmWorker::Completion {
     PlacementOutcome out = place_version(job, *opt.catalog, *opt.key, worker->cancelled());
@@ -321,31 +342,63 @@ void SwarmEngine::Impl::on_placed(const std::string& id, std::uint64_t epoch, co
       if (auto st = add_seed(*t); !st) t->last_error = st.error().message;
       return;
     }
-    case Kind::verify_failed: {
-      ++stats.verify_failures;
-      ++t->verify_failures;
-      events.push_back({SwarmEvent::Type::verify_failed, t->id, out.message, 0});
-      t->resume.clear();
-      t->resume_trusted = false;
-      t->bytes_done = 0;
-      if (t->verify_failures >= opt.max_verify_failures)
-        return pause_with(*t,
-                          "the downloaded copy failed its SHA-256 check " + std::to_string(t->verify_failures) +
-                              " times (last: " + out.message +
-                              "); its manifest may not match the publisher's data — report it to the publisher; "
-                              "resume the transfer to try again",
-                          false);
-      return begin_fetch(*t);
-    }
+    case Kind::verify_failed: return on_verify_failed(*t, out);
     case Kind::error:
       return pause_with(*t, out.message, out.reason != "destination_mismatch" && out.reason != "destination_exists");
     case Kind::cancelled: return;
   }
 }
 
+// Every block libtorrent accepted matched the signed merkle roots, so a file whose
+// SHA-256 then differs changed on this node (a write that did not land, a damaged
+// disk, a linked copy of an earlier version that rotted), unless the publisher's
+// SHA-256 contradicts its own merkle roots. The staged files are re-checked by
+// libtorrent against those roots and only failing pieces are fetched again; if that
+// re-check finds every piece intact and the SHA-256 still differs, it is the
+// publisher's mismatch.
+void SwarmEngine::Impl::on_verify_failed(Transfer& t, const PlacementOutcome& out) {
+  const bool publisher_fault = !out.linked && t.recheck_bad_pieces == 0;
+  if (publisher_fault) {
+    ++stats.verify_failures;
+    ++t.verify_failures;
+    events.push_back({SwarmEvent::Type::verify_failed, t.id, out.message, 0});
+    t.resume.clear();
+    t.resume_trusted = false;
+    t.bytes_done = 0;
+    return pause_with(t,
+                      "the copy failed its SHA-256 check after libtorrent re-checked every staged piece against the "
+                      "signed merkle roots and found them intact (" + out.message +
+                          "): the manifest's SHA-256 does not match the publisher's own merkle roots — report it to the "
+                          "publisher; resume the transfer to try again",
+                      false);
+  }
+  ++stats.local_faults;
+  ++t.local_faults;
+  std::string what = out.linked ? "a copy linked from an earlier local version differs (it is downloaded instead): " + out.message
+                                : "after every block had passed its merkle check on arrival: " + out.message;
+  events.push_back({SwarmEvent::Type::local_fault, t.id, what, 0});
+  if (out.linked) t.no_link.insert(out.file);
+  if (t.local_faults >= opt.max_verify_failures)
+    return pause_with(t,
+                      "the staged copy failed its SHA-256 check " + std::to_string(t.local_faults) +
+                          " times after its blocks had passed their merkle checks (last: " + what +
+                          "): data changed on this node's storage; check the data root's disk and file system "
+                          "(dmesg, SMART), then resume the transfer",
+                      false);
+  t.resume_trusted = false;
+  t.rechecking = !t.resume.empty();
+  t.recheck_bad_pieces = -1;
+  if (t.resume.empty()) t.bytes_done = 0;  // placement removed the staged files
+  begin_fetch(t);
+}
+
 void SwarmEngine::Impl::restart(Transfer& t) {
   t.last_error.clear();
-  if (t.kind == TransferKind::fetch) t.verify_failures = 0;
+  if (t.kind == TransferKind::fetch) {
+    t.verify_failures = 0;
+    t.local_faults = 0;
+    t.recheck_bad_pieces = -1;
+  }
   AfterRemove then = t.kind == TransferKind::fetch ? AfterRemove::refetch : AfterRemove::reseed;
   if (t.handle.is_valid()) return detach(t, then);
   if (t.removing) {
@@ -367,6 +420,7 @@ void SwarmEngine::Impl::on_alert(lt::alert* a) {
   if (auto* sr = lt::alert_cast<lt::save_resume_data_alert>(a)) return on_resume_data(sr->handle, &sr->params);
   if (auto* sf = lt::alert_cast<lt::save_resume_data_failed_alert>(a)) return on_resume_data(sf->handle, nullptr);
   if (auto* rm = lt::alert_cast<lt::torrent_removed_alert>(a)) return on_removed(rm->info_hashes.v2);
+  if (auto* pa = lt::alert_cast<lt::torrent_paused_alert>(a)) return on_paused(pa->handle);
   if (auto* ch = lt::alert_cast<lt::torrent_checked_alert>(a)) return on_checked(ch->handle);
   if (auto* fe = lt::alert_cast<lt::file_error_alert>(a))
     return on_disk_error(fe->handle, disk_error_message(lt::operation_name(fe->op),
@@ -396,13 +450,30 @@ void SwarmEngine::Impl::on_finished(const lt::torrent_handle& h) {
     t->seed_resume_saved = true;
     return;
   }
-  if (t->finishing || t->state != LocalState::transferring) return;
+  if (t->finishing || t->removing || t->state != LocalState::transferring) return;
   t->finishing = true;
+  t->settled = false;
   t->state = LocalState::verifying;
   t->activity = "verifying";
-  // The final resume data (every piece, the merkle trees) is stored with the replica;
-  // placement starts when it arrives.
-  request_resume(*t, lt::torrent_handle::flush_disk_cache);
+  // Placement reads the staged files: first every write must have landed (on_paused).
+  if (t->paused_confirmed) return settle(*t);
+  t->handle.pause();
+}
+
+// The final resume data (every piece, the merkle trees) is stored with the replica;
+// placement starts when the answer to this request arrives.
+void SwarmEngine::Impl::settle(Transfer& t) {
+  t.settled = true;
+  request_resume(t, {});
+  t.final_save = t.saves_requested;
+}
+
+void SwarmEngine::Impl::on_paused(const lt::torrent_handle& h) {
+  Transfer* t = find(h);
+  if (!t) return;
+  t->paused_confirmed = true;
+  if (t->detach_pending) return remove_now(*t);
+  if (t->kind == TransferKind::fetch && t->finishing && !t->settled) settle(*t);
 }
 
 void SwarmEngine::Impl::on_resume_data(const lt::torrent_handle& h, const lt::add_torrent_params* params) {
@@ -425,7 +496,10 @@ void SwarmEngine::Impl::on_resume_data(const lt::torrent_handle& h, const lt::ad
   }
   if (t->kind != TransferKind::fetch || (!params && !t->finishing)) return;
   record(*t);
-  if (t->finishing && !stopping) detach(*t, AfterRemove::place);
+  // Only the answer to the request made after the pause was confirmed: an earlier
+  // periodic save may lack the last pieces. A failed final save still places (the
+  // resume data from before goes with the replica; seeding then checks once).
+  if (t->finishing && t->settled && t->saves_answered >= t->final_save && !stopping) detach(*t, AfterRemove::place);
 }
 
 void SwarmEngine::Impl::on_removed(const lt::sha256_hash& v2) {
@@ -447,7 +521,17 @@ void SwarmEngine::Impl::on_removed(const lt::sha256_hash& v2) {
 
 void SwarmEngine::Impl::on_checked(const lt::torrent_handle& h) {
   Transfer* t = find(h);
-  if (!t || t->kind != TransferKind::seed) return;
+  if (!t) return;
+  if (t->kind == TransferKind::fetch) {
+    if (!t->rechecking) return;
+    // What the re-check after a local fault found: 0 means every staged piece matched.
+    lt::torrent_status st = h.status({});
+    t->rechecking = false;
+    const std::int64_t missing = std::max<std::int64_t>(0, st.total_wanted - st.total_wanted_done);
+    const std::int64_t piece = std::max(1, t->torrent.ti->piece_length());
+    t->recheck_bad_pieces = static_cast<int>((missing + piece - 1) / piece);
+    return;
+  }
   lt::torrent_status st = h.status({});
   if (st.is_seeding || st.errc) return;
   const int total = t->torrent.ti->num_pieces();
@@ -484,8 +568,9 @@ void SwarmEngine::Impl::tick() {
   const bool dial = t_now - last_reconnect >= opt.reconnect_interval;
   if (save) last_resume_save = t_now;
   if (dial) last_reconnect = t_now;
-  std::vector<std::string> retry, stalled;
+  std::vector<std::string> retry, stalled, unconfirmed;
   for (auto& [id, t] : transfers) {
+    if (t.detach_pending && t_now - t.detach_since >= kPauseConfirmTimeout) unconfirmed.push_back(id);
     const bool active = t.kind == TransferKind::fetch && t.state == LocalState::transferring && t.handle.is_valid();
     if (active && save) request_resume(t, lt::torrent_handle::flush_disk_cache | lt::torrent_handle::only_if_modified);
     // The merkle trees go to the catalog as soon as libtorrent has them, not at the next
@@ -508,6 +593,12 @@ void SwarmEngine::Impl::tick() {
         opt.retry_interval.count() > 0 && t_now - t.paused_at >= opt.retry_interval)
       retry.push_back(id);
   }
+  for (const auto& id : unconfirmed)
+    if (Transfer* t = find(id); t && t->detach_pending) {
+      t->last_error = "libtorrent did not confirm the pause of the torrent within " +
+                      std::to_string(kPauseConfirmTimeout.count()) + " s; removed it anyway";
+      remove_now(*t);
+    }
   for (const auto& id : retry)
     if (Transfer* t = find(id)) restart(*t);
   // libtorrent 2.0.8 can wedge a v2 torrent whose pieces are one block long: after a

@@ -5,9 +5,22 @@
 //
 // A transfer's life (fetch):
 //   begin_fetch → [worker: prepare_staging] → on_prepared → libtorrent downloads →
-//   torrent_finished → final resume data → detach(place) → torrent_removed →
-//   submit_placement → [worker: place_version] → on_placed → add_seed (seeding).
+//   torrent_finished → pause → torrent_paused (every write of the torrent is on disk) →
+//   final resume data → detach(place) → torrent_removed → submit_placement →
+//   [worker: place_version] → on_placed → add_seed (seeding).
 //   Errors on the way: pause_with (catalog `paused` + last_error); restart() retries.
+//   A SHA-256 mismatch at placement is first taken for a local fault: the staged files
+//   are re-checked by libtorrent (resume data kept, its pieces untrusted) and only the
+//   pieces that fail are fetched again; a mismatch after a re-check that found every
+//   piece intact is the publisher's (its SHA-256 disagrees with its merkle roots).
+//
+// Why the pause: libtorrent 2.0 counts a piece as passed while its blocks may still
+// wait in the disk subsystem's store buffer (the hash is computed from that buffer), so
+// torrent_finished, a save_resume_data answer (even with flush_disk_cache) and
+// torrent_removed can all arrive before the last writes reached the staged files. The
+// paused alert is posted from the completion of the storage's stop fence, which runs
+// after every outstanding job of the torrent: the files are final then. Every removal
+// of a torrent whose files the engine reads or re-adds (detach) goes through it.
 #pragma once
 
 #include <libtorrent/add_torrent_params.hpp>
@@ -54,12 +67,23 @@ struct Transfer {
   Bytes resume;                 // newest resume data
   bool resume_trusted = false;  // its pieces may be trusted (clean start, or saved by this run)
   bool seed_resume_saved = false;
-  bool finishing = false;       // every piece passed: final resume data requested
+  bool finishing = false;       // every piece passed: paused, then final resume data requested
+  bool settled = false;         // finishing, and libtorrent confirmed the pause: writes are done
+  std::uint64_t final_save = 0; // the resume-data request whose answer goes with placement
+  // libtorrent confirmed a pause of the current handle (torrent_paused_alert): all its
+  // disk jobs are complete. Reset when a handle is added.
+  bool paused_confirmed = false;
+  bool detach_pending = false;  // detach asked for the pause; remove when it is confirmed
+  SteadyClock::time_point detach_since;
   bool removing = false;
   AfterRemove after_remove = AfterRemove::nothing;
   bool retryable = true;
   SteadyClock::time_point paused_at;
-  std::uint32_t verify_failures = 0;
+  std::uint32_t verify_failures = 0;  // true mismatches: a re-check found the staged copy intact
+  std::uint32_t local_faults = 0;     // mismatches of blocks that had passed: the staged copy changed here
+  bool rechecking = false;            // re-added after a local fault: the next check says what it found
+  int recheck_bad_pieces = -1;        // pieces that re-check found missing or damaged (-1: no re-check yet)
+  std::set<std::string> no_link;      // files not to link from earlier versions (a linked copy differed)
   std::uint32_t hash_failures = 0;
   std::uint64_t linked = 0;
   std::vector<LinkedFile> links;  // not downloaded: linked in at placement
@@ -96,6 +120,10 @@ struct SwarmEngine::Impl {
   static constexpr std::size_t kMaxPendingVersions = 10000;
   // How often an active fetch is asked whether it has all its piece layers yet.
   static constexpr std::chrono::milliseconds kTreesCheckInterval{500};
+  // A detach waits this long for libtorrent to confirm the pause before removing the
+  // torrent anyway (a confirmation that never comes must not wedge the transfer; the
+  // SHA-256 check at placement still catches a write that did not land).
+  static constexpr std::chrono::seconds kPauseConfirmTimeout{120};
 
   SwarmEngineOptions opt;
   lt::address ip;
@@ -143,7 +171,11 @@ struct SwarmEngine::Impl {
 
   // Transitions.
   void pause_with(Transfer& t, std::string message, bool retryable);
+  // Takes the torrent out of the session once libtorrent confirmed that all its disk
+  // I/O is complete (pausing it first if need be); `then` runs when it is removed.
   void detach(Transfer& t, AfterRemove then);
+  void remove_now(Transfer& t);
+  void on_verify_failed(Transfer& t, const PlacementOutcome& out);
   Status add(Transfer& t, lt::add_torrent_params p);
   Status add_seed(Transfer& t);
   void begin_fetch(Transfer& t);
@@ -157,6 +189,8 @@ struct SwarmEngine::Impl {
   void on_finished(const lt::torrent_handle& h);
   void on_resume_data(const lt::torrent_handle& h, const lt::add_torrent_params* params);
   void on_removed(const lt::sha256_hash& v2);
+  void on_paused(const lt::torrent_handle& h);
+  void settle(Transfer& t);
   void on_checked(const lt::torrent_handle& h);
   void on_disk_error(const lt::torrent_handle& h, std::string message);
   void handle_alerts();

@@ -181,3 +181,16 @@ TEST_CASE("TorrentParams: the torrent of a manifest and resume data that is not 
   CHECK_FALSE(seedable_without_check(*trusted, *t->ti));  // no merkle trees
   CHECK(resume_params(Bytes{'x'}, *t, "/s", true).error().reason == "resume_data_invalid");
 }
+
+TEST_CASE("Placement: with keep_staging_on_mismatch a failing copy stays staged for a re-check") {
+  Fixture fx;
+  fx.corrupt(fx.staged(1));
+  fx.job_.keep_staging_on_mismatch = true;
+  PlacementOutcome out = fx.place();
+  CHECK(out.kind == PlacementOutcome::Kind::verify_failed);
+  CHECK(out.file == fx.manifest_.files[1].path);
+  CHECK_FALSE(out.linked);
+  CHECK_FALSE(fs::exists(fx.job_.final_dir));
+  CHECK(fs::exists(fx.staged(0)));  // libtorrent re-checks these against the merkle roots
+  CHECK(fs::exists(fx.staged(1)));
+}

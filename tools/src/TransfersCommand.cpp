@@ -84,6 +84,7 @@ int run_transfers(Context& ctx, const TransfersOptions& o, std::ostream& out) {
   if (answer->contains("counters")) {
     const auto& c = (*answer)["counters"];
     out << "placed " << c.value("placed", 0) << ", verification failures " << c.value("verify_failures", 0)
+        << ", local faults re-checked " << c.value("local_faults", 0)
         << ", corrupt pieces " << c.value("hash_failures", 0) << ", disk errors " << c.value("file_errors", 0);
     if (!c["banned_peers"].empty()) {
       out << ", banned peers:";

@@ -26,8 +26,16 @@
 //   `<data_root>/<DRS path>/<version>` (one rename: nothing unverified ever appears in
 //   the DRS tree), fsyncs both parents, and in one catalog transaction records the
 //   LocalReplica `complete` and appends a signed ReplicaRecord (complete). Then the
-//   version is seeded from there. A version whose SHA-256 check fails is deleted from
-//   staging and fetched again, at most `max_verify_failures` times; then it is paused.
+//   version is seeded from there. Placement starts only once libtorrent confirmed a
+//   pause of the finished torrent: libtorrent 2.0 passes pieces from its store buffer
+//   before their blocks are written, and only the pause waits for those writes.
+//   A file whose SHA-256 then differs changed on this node although its blocks passed
+//   their merkle checks (a local fault, counted apart): the staged files are re-checked
+//   by libtorrent against the signed merkle roots and only the failing pieces are
+//   fetched again (a linked file that differs is downloaded instead). If the re-check
+//   finds every piece intact, the manifest's SHA-256 contradicts the publisher's merkle
+//   roots: the transfer is paused and names the publisher. After
+//   `max_verify_failures` local faults in a row it is paused too (check the disk).
 //   If the DRS directory already exists when a fetch starts (a crash between the rename
 //   and the catalog commit), it is verified in place and recorded, or the transfer is
 //   paused with an error if it does not match.
@@ -104,6 +112,9 @@
 #include <string_view>
 #include <vector>
 
+#include <libtorrent/fwd.hpp>
+#include <libtorrent/io_context.hpp>
+
 #include "fedswarm/protocol/Manifest.hpp"
 #include "fedswarm/protocol/ProjectTemplate.hpp"
 #include "fedswarm/protocol/SigningKey.hpp"
@@ -134,7 +145,12 @@ struct SwarmEngineOptions {
   std::chrono::milliseconds stop_timeout{10'000};
   std::int64_t upload_rate_limit = 0;    // bytes/s over all peers; 0 = unlimited
   std::int64_t download_rate_limit = 0;  // bytes/s over all peers; 0 = unlimited
-  std::uint32_t max_verify_failures = 3;
+  std::uint32_t max_verify_failures = 3;  // local faults in a row before a transfer is paused
+  // Tests only: replaces libtorrent's disk subsystem (e.g. one that holds writes back).
+  // Empty = libtorrent's default.
+  std::function<std::unique_ptr<libtorrent::disk_interface>(libtorrent::io_context&, const libtorrent::settings_interface&,
+                                                          libtorrent::counters&)>
+      disk_io;
 };
 
 struct FetchOptions {
@@ -161,7 +177,13 @@ struct TransferInfo {
   std::int64_t upload_rate = 0;
   int peers = 0;
   std::int64_t eta_seconds = -1;       // -1 = unknown
-  std::uint32_t verify_failures = 0;   // SHA-256 checks of the whole version that failed
+  // SHA-256 mismatches that a re-check showed to be the publisher's: libtorrent found
+  // every staged piece matching the signed merkle roots, yet a file's SHA-256 differs.
+  std::uint32_t verify_failures = 0;
+  // SHA-256 mismatches of data whose blocks had passed their merkle checks: the staged
+  // copy changed on this node (a lost write, a damaged disk, a rotten linked copy). Each
+  // is followed by a re-check of the staged files and a fetch of the failing pieces.
+  std::uint32_t local_faults = 0;
   // Pieces that failed their merkle check: corrupt data from peers (the peer is banned),
   // or, after a crash before the piece layers were stored, incomplete staged pieces.
   std::uint32_t hash_failures = 0;
@@ -172,7 +194,8 @@ struct TransferInfo {
 struct SwarmEvent {
   enum class Type : std::uint8_t {
     placed,         // detail = final path; record_seq = the replica record (0 if refused: see message)
-    verify_failed,  // detail = what did not match; the version is fetched again unless paused
+    verify_failed,  // detail = what did not match; the publisher's manifest contradicts itself (paused)
+    local_fault,    // detail = what did not match; re-checked and the failing pieces fetched again
     paused,         // detail = last_error
     seed_damaged,   // detail = what the check found
     peer_banned,    // detail = peer address (instance_id of the torrent it was banned in)
@@ -186,7 +209,8 @@ std::string_view to_string(SwarmEvent::Type t);
 
 struct SwarmCounters {
   std::uint64_t placed = 0;
-  std::uint64_t verify_failures = 0;
+  std::uint64_t verify_failures = 0;  // the publisher's mismatches (see TransferInfo)
+  std::uint64_t local_faults = 0;     // mismatches after every block had passed (see TransferInfo)
   std::uint64_t hash_failures = 0;
   std::uint64_t file_errors = 0;
   std::uint64_t resume_saves = 0;
