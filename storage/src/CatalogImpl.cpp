@@ -1,6 +1,9 @@
 #include "CatalogImpl.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
 #include <unordered_set>
 
 #include "CatalogLog.hpp"
@@ -53,6 +56,14 @@ Status CatalogImpl::init_format() {
   auto check = [this](LmdbTxn& txn, bool write) -> Status {
     FEDSWARM_ASSIGN_OR_RETURN(std::uint64_t format, meta_u64(txn, t_, meta_key::format));
     if (format == 0 && write) return txn.put(t_.meta, mdb_val(meta_key::format), mdb_pod(kFormatVersion));
+    if (format == 1 && write) {
+      FEDSWARM_TRY(rebuild_node_tables(txn));
+      return txn.put(t_.meta, mdb_val(meta_key::format), mdb_pod(kFormatVersion));
+    }
+    if (format == 1)
+      return make_error(Errc::corrupt, "catalog_format",
+                        "catalog " + env_->dir().string() +
+                            " has layout version 1; open it once read-write (start the node) to upgrade it");
     if (format != 0 && format != kFormatVersion)
       return make_error(Errc::corrupt, "catalog_format",
                         "catalog " + env_->dir().string() + " has layout version " + std::to_string(format) +
@@ -227,6 +238,7 @@ Result<std::vector<VersionInfo>> CatalogImpl::version_infos(LmdbTxn& txn, std::s
     if (f & kRetracted) {
       FEDSWARM_ASSIGN_OR_RETURN(info.retraction, retraction_of(txn, t_, info.instance_id()));
     }
+    info.doc = docs[i].doc;
     for (std::size_t p = 0; data_node_facet && p < row.npairs; ++p) {
       FacetPair pair = row.pair(p);
       if (pair.facet != *data_node_facet) continue;
@@ -456,6 +468,180 @@ Result<std::vector<LocalReplica>> CatalogImpl::locals() const {
 }
 
 // --- maintenance -------------------------------------------------------------------------------
+
+// --- the rule's inputs, node holdings --------------------------------------------------------
+
+Result<std::optional<VersionCase>> CatalogImpl::case_of_doc(LmdbTxn& txn, std::uint32_t doc) const {
+  FEDSWARM_ASSIGN_OR_RETURN(DocRow row, doc_row(txn, t_, doc));
+  const std::string dataset(row.dataset_id);
+  const std::string version(row.version);
+  FEDSWARM_ASSIGN_OR_RETURN(auto infos, version_infos(txn, dataset));
+  VersionCase c;
+  bool found = false;
+  for (auto& info : infos)
+    if (info.version == version) {
+      c.version = std::move(info);
+      found = true;
+      break;
+    }
+  if (!found) return std::optional<VersionCase>{};
+  const std::string instance = c.version.instance_id();
+  FEDSWARM_TRY(scan_prefix(txn, t_.replicas, with_nul(instance), [&](std::string_view node, ByteView v) -> Status {
+    auto key = PublicKey::from(as_bytes(node));
+    if (!key) return corrupt_row("replicas");
+    auto r = decode_replica(*key, v);
+    if (!r) return corrupt_row("replicas");
+    c.replicas.push_back(std::move(*r));
+    return {};
+  }));
+  FEDSWARM_TRY(scan_prefix(txn, t_.claims, with_nul(instance), [&](std::string_view node, ByteView v) -> Status {
+    auto key = PublicKey::from(as_bytes(node));
+    if (!key) return corrupt_row("claims");
+    auto cl = decode_claim(*key, v);
+    if (!cl) return corrupt_row("claims");
+    c.claims.push_back(std::move(*cl));
+    return {};
+  }));
+  if (!c.version.supersedes.empty()) {
+    FEDSWARM_TRY(scan_prefix(txn, t_.replicas, with_nul(dataset + "." + c.version.supersedes),
+                             [&](std::string_view node, ByteView v) -> Status {
+                               auto key = PublicKey::from(as_bytes(node));
+                               if (!key) return corrupt_row("replicas");
+                               auto r = decode_replica(*key, v);
+                               if (!r) return corrupt_row("replicas");
+                               if (r->state == ReplicaState::complete) c.previous_holders.push_back(*key);
+                               return {};
+                             }));
+  }
+  return std::optional<VersionCase>{std::move(c)};
+}
+
+Result<std::optional<VersionCase>> CatalogImpl::version_case(std::string_view instance_id) const {
+  return env_->read([&](LmdbTxn& txn) -> Result<std::optional<VersionCase>> {
+    FEDSWARM_ASSIGN_OR_RETURN(auto doc, doc_of_instance(txn, t_, instance_id));
+    if (!doc) return std::optional<VersionCase>{};
+    return case_of_doc(txn, *doc);
+  });
+}
+
+Result<std::optional<VersionCase>> CatalogImpl::version_case(std::uint32_t doc) const {
+  return env_->read([&](LmdbTxn& txn) -> Result<std::optional<VersionCase>> {
+    FEDSWARM_ASSIGN_OR_RETURN(std::uint64_t next, meta_u64(txn, t_, meta_key::next_doc));
+    if (doc >= next) return std::optional<VersionCase>{};
+    return case_of_doc(txn, doc);
+  });
+}
+
+Result<std::vector<VersionCase>> CatalogImpl::version_cases(std::uint32_t first, std::size_t max) const {
+  return env_->read([&](LmdbTxn& txn) -> Result<std::vector<VersionCase>> {
+    std::vector<VersionCase> out;
+    FEDSWARM_ASSIGN_OR_RETURN(std::uint64_t next, meta_u64(txn, t_, meta_key::next_doc));
+    for (std::uint64_t doc = first; doc < next && out.size() < max; ++doc) {
+      FEDSWARM_ASSIGN_OR_RETURN(auto c, case_of_doc(txn, static_cast<std::uint32_t>(doc)));
+      if (c) out.push_back(std::move(*c));
+    }
+    return out;
+  });
+}
+
+Result<std::uint32_t> CatalogImpl::doc_count() const {
+  return env_->read([&](LmdbTxn& txn) -> Result<std::uint32_t> {
+    FEDSWARM_ASSIGN_OR_RETURN(std::uint64_t next, meta_u64(txn, t_, meta_key::next_doc));
+    return static_cast<std::uint32_t>(next);
+  });
+}
+
+Result<std::vector<std::string>> CatalogImpl::versions_of_node(const PublicKey& node) const {
+  return env_->read([&](LmdbTxn& txn) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    const std::string prefix(reinterpret_cast<const char*>(node.data()), 32);
+    FEDSWARM_TRY(scan_prefix(txn, t_.node_versions, prefix, [&](std::string_view instance, ByteView) -> Status {
+      out.emplace_back(instance);
+      return {};
+    }));
+    return out;
+  });
+}
+
+Result<NodeTotals> CatalogImpl::node_totals(const PublicKey& node) const {
+  return env_->read([&](LmdbTxn& txn) -> Result<NodeTotals> {
+    NodeTotals n;
+    MDB_val v;
+    int rc = txn.get(t_.nodes, mdb_val(node.view()), &v);
+    if (rc == MDB_NOTFOUND) return n;
+    if (rc != 0) return txn.error(rc, "read node totals");
+    if (v.mv_size != 32) return corrupt_row("nodes");
+    std::uint64_t t[4];
+    std::memcpy(t, v.mv_data, sizeof(t));
+    n.held_versions = t[0];
+    n.held_bytes = t[1];
+    n.complete_versions = t[2];
+    n.complete_bytes = t[3];
+    return n;
+  });
+}
+
+Status CatalogImpl::rebuild_node_tables(LmdbTxn& txn) {
+  if (int rc = mdb_drop(txn.raw(), t_.nodes, 0); rc != 0) return txn.error(rc, "clear node totals");
+  if (int rc = mdb_drop(txn.raw(), t_.node_versions, 0); rc != 0) return txn.error(rc, "clear node index");
+  struct Totals {
+    std::uint64_t v[4] = {0, 0, 0, 0};
+  };
+  std::map<PublicKey, Totals> totals;
+  std::map<std::pair<PublicKey, std::string>, std::uint8_t> index;
+  std::set<std::pair<PublicKey, std::string>> publisher_rows;  // a publisher's own record of its version
+  auto split = [](std::string_view key) -> std::optional<std::pair<std::string, PublicKey>> {
+    auto nul = key.find('\0');
+    if (nul == std::string_view::npos) return std::nullopt;
+    auto node = PublicKey::from(as_bytes(key.substr(nul + 1)));
+    if (!node) return std::nullopt;
+    return std::make_pair(std::string(key.substr(0, nul)), *node);
+  };
+  FEDSWARM_TRY(scan_prefix(txn, t_.replicas, {}, [&](std::string_view key, ByteView val) -> Status {
+    auto parts = split(key);
+    if (!parts) return corrupt_row("replicas");
+    auto r = decode_replica(parts->second, val);
+    if (!r) return corrupt_row("replicas");
+    index[{parts->second, parts->first}] |= kNodeHasReplica;
+    bool publisher = false;
+    std::uint64_t size = 0;
+    FEDSWARM_ASSIGN_OR_RETURN(auto doc, doc_of_instance(txn, t_, parts->first));
+    if (doc) {
+      FEDSWARM_ASSIGN_OR_RETURN(DocRow row, doc_row(txn, t_, *doc));
+      publisher = row.publisher == parts->second;
+      size = row.size;
+    }
+    if (publisher) publisher_rows.insert({parts->second, parts->first});
+    auto h = CatalogIngest::holding(publisher, r->state == ReplicaState::complete ? CatalogIngest::Repl::complete
+                                                                                  : CatalogIngest::Repl::dropped);
+    Totals& t = totals[parts->second];
+    if (h.held) t.v[0] += 1, t.v[1] += size;
+    if (h.complete) t.v[2] += 1, t.v[3] += size;
+    return {};
+  }));
+  FEDSWARM_TRY(scan_prefix(txn, t_.claims, {}, [&](std::string_view key, ByteView) -> Status {
+    auto parts = split(key);
+    if (!parts) return corrupt_row("claims");
+    index[{parts->second, parts->first}] |= kNodeHasClaim;
+    return {};
+  }));
+  FEDSWARM_ASSIGN_OR_RETURN(std::uint64_t next, meta_u64(txn, t_, meta_key::next_doc));
+  for (std::uint64_t doc = 0; doc < next; ++doc) {
+    FEDSWARM_ASSIGN_OR_RETURN(DocRow row, doc_row(txn, t_, static_cast<std::uint32_t>(doc)));
+    std::string instance = std::string(row.dataset_id) + "." + std::string(row.version);
+    if (publisher_rows.count({row.publisher, instance})) continue;
+    Totals& t = totals[row.publisher];
+    t.v[0] += 1;
+    t.v[1] += row.size;
+  }
+  for (const auto& [node, t] : totals)
+    FEDSWARM_TRY(txn.put(t_.nodes, mdb_val(node.view()), mdb_val(ByteView(reinterpret_cast<const std::uint8_t*>(t.v), sizeof(t.v)))));
+  for (const auto& [key, bits] : index) {
+    const std::string k = node_version_key(key.first, key.second);
+    FEDSWARM_TRY(txn.put(t_.node_versions, mdb_val(std::string_view(k)), mdb_val(ByteView(&bits, 1))));
+  }
+  return {};
+}
 
 Result<Catalog::Stats> CatalogImpl::stats() const {
   return env_->read([&](LmdbTxn& txn) -> Result<Stats> {

@@ -52,6 +52,12 @@ class CatalogImpl final : public Catalog {
   Result<std::vector<ClaimInfo>> claims(std::string_view instance_id) const override;
   Result<std::vector<ConflictInfo>> conflicts() const override;
   Result<ReplicationState> replication_state() const override;
+  Result<std::optional<VersionCase>> version_case(std::string_view instance_id) const override;
+  Result<std::optional<VersionCase>> version_case(std::uint32_t doc) const override;
+  Result<std::vector<VersionCase>> version_cases(std::uint32_t first, std::size_t max) const override;
+  Result<std::uint32_t> doc_count() const override;
+  Result<std::vector<std::string>> versions_of_node(const PublicKey& node) const override;
+  Result<NodeTotals> node_totals(const PublicKey& node) const override;
 
   Status put_local(const LocalReplica& replica) override;
   Result<std::optional<LocalReplica>> local(std::string_view instance_id) const override;
@@ -63,6 +69,9 @@ class CatalogImpl final : public Catalog {
   CatalogImpl(std::unique_ptr<LmdbEnv> env, const ProjectRegistry& projects)
       : env_(std::move(env)), validator_(projects) {}
   Status init_format();
+  // Layout 1 → 2: the node tables from the replica, claim and doc rows.
+  Status rebuild_node_tables(LmdbTxn& txn);
+  Result<std::optional<VersionCase>> case_of_doc(LmdbTxn& txn, std::uint32_t doc) const;
   // One write transaction that ingests records through `fn`; replayed on map growth.
   Status write_ingest(std::int64_t now, const std::function<Status(CatalogIngest&, LmdbTxn&)>& fn);
   static Status check_local(const LocalReplica& replica);

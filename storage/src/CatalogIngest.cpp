@@ -61,7 +61,39 @@ Result<std::uint64_t> CatalogIngest::next_seq(const PublicKey& author) {
   return *have + 1;
 }
 
+CatalogIngest::Holding CatalogIngest::holding(bool publisher, Repl repl) {
+  return {repl == Repl::complete || (publisher && repl != Repl::dropped), repl == Repl::complete};
+}
+
+void CatalogIngest::count(const PublicKey& node, const Holding& before, std::uint64_t size_before, const Holding& after,
+                          std::uint64_t size_after) {
+  NodeDelta& d = node_deltas_[node];
+  auto step = [](bool b, bool a, std::uint64_t sb, std::uint64_t sa, std::int64_t& versions, std::int64_t& bytes) {
+    versions += static_cast<std::int64_t>(a) - static_cast<std::int64_t>(b);
+    bytes += (a ? static_cast<std::int64_t>(sa) : 0) - (b ? static_cast<std::int64_t>(sb) : 0);
+  };
+  step(before.held, after.held, size_before, size_after, d.held_versions, d.held_bytes);
+  step(before.complete, after.complete, size_before, size_after, d.complete_versions, d.complete_bytes);
+}
+
+Status CatalogIngest::mark_node_version(const PublicKey& node, std::string_view instance_id, std::uint8_t bit) {
+  const std::string key = node_version_key(node, instance_id);
+  MDB_val v;
+  std::uint8_t bits = bit;
+  int rc = txn_.get(t_.node_versions, mdb_val(std::string_view(key)), &v);
+  if (rc == 0 && v.mv_size == 1) {
+    const std::uint8_t old = *static_cast<const std::uint8_t*>(v.mv_data);
+    if ((old | bit) == old) return {};
+    bits = static_cast<std::uint8_t>(old | bit);
+  } else if (rc != 0 && rc != MDB_NOTFOUND) {
+    return txn_.error(rc, "read node index");
+  }
+  return txn_.put(t_.node_versions, mdb_val(std::string_view(key)), mdb_val(ByteView(&bits, 1)));
+}
+
 Result<IngestResult> CatalogIngest::ingest(const Envelope& env, bool signature_checked) {
+  touched_.clear();
+  roster_changed_ = false;
   FEDSWARM_ASSIGN_OR_RETURN(std::uint64_t * have, vv_slot(env.author));
   if (env.seq <= *have) {
     // A replay of the stored record changes nothing. A *different* record at a seq
@@ -78,7 +110,10 @@ Result<IngestResult> CatalogIngest::ingest(const Envelope& env, bool signature_c
   FEDSWARM_ASSIGN_OR_RETURN(IngestResult r, apply(env, signature_checked));
   if (r.outcome == IngestOutcome::stored) {
     FEDSWARM_ASSIGN_OR_RETURN(r.released, release(env.author));
+    r.touched = std::move(touched_);
+    r.roster_changed = roster_changed_;
   }
+  touched_.clear();
   return r;
 }
 
@@ -198,7 +233,7 @@ Result<std::optional<Error>> CatalogIngest::apply_manifest(const Envelope& env, 
       FEDSWARM_ASSIGN_OR_RETURN(Envelope stored, CatalogLog::read(txn_, t_, row.log_position));
       if (stored.body == env.body) {
         FEDSWARM_TRY(append_log(env));
-        return std::optional<Error>{};
+        return std::optional<Error>{};  // nothing changed but the log
       }
       ConflictInfo c;
       c.instance_id = m.instance_id();
@@ -237,6 +272,8 @@ Result<std::optional<Error>> CatalogIngest::apply_manifest(const Envelope& env, 
   FEDSWARM_TRY(index_.resolve(txn_, refs_, pairs_));
 
   const std::string instance = m.instance_id();
+  touched_.push_back(instance);
+  if (newest && m.version > newest->version) touched_.push_back(m.dataset_id + "." + newest->version);
   FEDSWARM_ASSIGN_OR_RETURN(auto retraction, retraction_of(txn_, t_, instance));
   const bool retracted = retraction.has_value();
   std::uint8_t flags;
@@ -273,6 +310,32 @@ Result<std::optional<Error>> CatalogIngest::apply_manifest(const Envelope& env, 
   std::uint64_t h = dataset_hash(m.dataset_id);
   FEDSWARM_TRY(txn_.put(t_.versions, mdb_pod(h), mdb_pod(doc)));
   FEDSWARM_TRY(index_.add(txn_, doc, pairs_, flags));
+  // Holdings: replica records that came before the manifest counted with size 0 and
+  // without knowing the publisher; the publisher holds its primary copy.
+  const std::uint64_t size = row.size;
+  bool publisher_has_record = false;
+  {
+    LmdbCursor c(txn_, t_.replicas);
+    if (!c.ok()) return txn_.error(c.open_error(), "read replicas");
+    std::string prefix = instance;
+    prefix.push_back('\0');
+    MDB_val k = mdb_val(std::string_view(prefix)), v;
+    int rc;
+    for (rc = c.get(&k, &v, MDB_SET_RANGE); rc == 0; rc = c.get(&k, &v, MDB_NEXT)) {
+      std::string_view key = chars(k);
+      if (key.substr(0, prefix.size()) != prefix) break;
+      auto node = PublicKey::from(as_bytes(key.substr(prefix.size())));
+      if (!node) return corrupt_row("replicas");
+      auto loc = decode_replica(*node, view(v));
+      if (!loc) return corrupt_row("replicas");
+      const Repl repl = loc->state == ReplicaState::complete ? Repl::complete : Repl::dropped;
+      const bool is_publisher = *node == env.author;
+      publisher_has_record |= is_publisher;
+      count(*node, holding(false, repl), 0, holding(is_publisher, repl), size);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND) return txn_.error(rc, "read replicas");
+  }
+  if (!publisher_has_record) count(env.author, holding(false, Repl::none), 0, holding(true, Repl::none), size);
   const std::uint32_t generation = doc / kDocsPerGeneration;
   for (std::size_t i = 0; i < m.files.size(); ++i) {
     std::uint64_t ref = static_cast<std::uint64_t>(doc) << 32 | i;
@@ -285,6 +348,7 @@ Result<std::optional<Error>> CatalogIngest::apply_manifest(const Envelope& env, 
 
 Status CatalogIngest::apply_retraction(const Envelope& env, const Retraction& r) {
   const std::string instance = r.instance_id();
+  touched_.push_back(instance);
   FEDSWARM_ASSIGN_OR_RETURN(auto existing, retraction_of(txn_, t_, instance));
   if (!existing) {
     // Kept by instance id, so a manifest arriving later is born retracted.
@@ -308,14 +372,45 @@ Status CatalogIngest::apply_replica(const Envelope& env, const ReplicaRecord& r)
     if (const RosterMember* m = roster_->member(env.author)) loc.site = m->site;
   loc.state = r.state;
   loc.at = r.at;
+  const std::string instance = r.instance_id();
+  touched_.push_back(instance);
+  const std::string key = instance_key(instance, env.author.view());
+  // The node's previous record of the version and the version itself say what changes
+  // in its holdings.
+  Repl before = Repl::none;
+  {
+    MDB_val v;
+    int rc = txn_.get(t_.replicas, mdb_val(std::string_view(key)), &v);
+    if (rc == 0) {
+      auto old = decode_replica(env.author, view(v));
+      if (!old) return corrupt_row("replicas");
+      before = old->state == ReplicaState::complete ? Repl::complete : Repl::dropped;
+    } else if (rc != MDB_NOTFOUND) {
+      return txn_.error(rc, "read replicas");
+    }
+  }
+  bool publisher = false;
+  std::uint64_t size = 0;
+  FEDSWARM_ASSIGN_OR_RETURN(auto doc, doc_of_instance(txn_, t_, instance));
+  if (doc) {
+    FEDSWARM_ASSIGN_OR_RETURN(DocRow row, doc_row(txn_, t_, *doc));
+    publisher = row.publisher == env.author;
+    size = row.size;
+  }
+  const Repl after = r.state == ReplicaState::complete ? Repl::complete : Repl::dropped;
+  count(env.author, holding(publisher, before), size, holding(publisher, after), size);
+  FEDSWARM_TRY(mark_node_version(env.author, instance, kNodeHasReplica));
   Bytes row = encode_replica(loc);
-  return txn_.put(t_.replicas, mdb_val(instance_key(r.instance_id(), env.author.view())), mdb_val(ByteView(row)));
+  return txn_.put(t_.replicas, mdb_val(std::string_view(key)), mdb_val(ByteView(row)));
 }
 
 Status CatalogIngest::apply_claim(const Envelope& env, const Claim& c) {
   ClaimInfo info{env.author, c.action, c.deadline, c.made_at};
   Bytes row = encode_claim(info);
-  return txn_.put(t_.claims, mdb_val(instance_key(c.instance_id(), env.author.view())), mdb_val(ByteView(row)));
+  const std::string instance = c.instance_id();
+  touched_.push_back(instance);
+  FEDSWARM_TRY(mark_node_version(env.author, instance, kNodeHasClaim));
+  return txn_.put(t_.claims, mdb_val(instance_key(instance, env.author.view())), mdb_val(ByteView(row)));
 }
 
 Status CatalogIngest::apply_roster(const Envelope& env, const Roster& r) {
@@ -327,10 +422,26 @@ Status CatalogIngest::apply_roster(const Envelope& env, const Roster& r) {
   FEDSWARM_TRY(txn_.put(t_.meta, mdb_val(meta_key::roster_serial), mdb_pod(r.serial)));
   roster_serial_ = r.serial;
   roster_ = std::make_shared<const Roster>(r);
+  roster_changed_ = true;
   return {};
 }
 
 Status CatalogIngest::finish() {
+  for (auto& [node, d] : node_deltas_) {
+    std::uint64_t totals[4] = {0, 0, 0, 0};
+    MDB_val v;
+    int rc = txn_.get(t_.nodes, mdb_val(node.view()), &v);
+    if (rc == 0) {
+      if (v.mv_size != sizeof(totals)) return corrupt_row("nodes");
+      std::memcpy(totals, v.mv_data, sizeof(totals));
+    } else if (rc != MDB_NOTFOUND) {
+      return txn_.error(rc, "read node totals");
+    }
+    const std::int64_t deltas[4] = {d.held_versions, d.held_bytes, d.complete_versions, d.complete_bytes};
+    for (int i = 0; i < 4; ++i) totals[i] = static_cast<std::uint64_t>(static_cast<std::int64_t>(totals[i]) + deltas[i]);
+    FEDSWARM_TRY(txn_.put(t_.nodes, mdb_val(node.view()), mdb_val(ByteView(reinterpret_cast<const std::uint8_t*>(totals), sizeof(totals)))));
+  }
+  node_deltas_.clear();
   for (auto& [author, count] : parked_) {
     if (!count.changed) continue;
     if (count.records == 0) {

@@ -59,6 +59,14 @@ class CatalogIngest {
   // The next sequence number of `author`'s log (for append_local).
   Result<std::uint64_t> next_seq(const PublicKey& author);
 
+  // What a node's latest replica record of a version and authorship make it count in
+  // NodeTotals (Catalog.hpp): held, complete.
+  enum class Repl : std::uint8_t { none, complete, dropped };
+  struct Holding {
+    bool held = false, complete = false;
+  };
+  static Holding holding(bool publisher, Repl repl);
+
  private:
   struct ParkedCount {
     std::uint32_t records = 0;
@@ -69,6 +77,13 @@ class CatalogIngest {
     std::uint64_t key;
     std::uint64_t value;  // doc << 32 | file index
   };
+  // Changes to a node's NodeTotals in this transaction, written by `finish`.
+  struct NodeDelta {
+    std::int64_t held_versions = 0, held_bytes = 0, complete_versions = 0, complete_bytes = 0;
+  };
+  void count(const PublicKey& node, const Holding& before, std::uint64_t size_before, const Holding& after,
+             std::uint64_t size_after);
+  Status mark_node_version(const PublicKey& node, std::string_view instance_id, std::uint8_t bit);
 
   Result<std::uint64_t*> vv_slot(const PublicKey& author);
   Result<ParkedCount*> parked_slot(const PublicKey& author);
@@ -103,6 +118,9 @@ class CatalogIngest {
   std::uint32_t first_doc_ = 0;
   std::unordered_map<PublicKey, std::uint64_t, KeyHash> vv_;  // last applied seq per author
   std::unordered_map<PublicKey, ParkedCount, KeyHash> parked_;
+  std::unordered_map<PublicKey, NodeDelta, KeyHash> node_deltas_;
+  std::vector<std::string> touched_;  // of the record being ingested (and its released successors)
+  bool roster_changed_ = false;
   std::vector<FileEntry> tracking_;
   std::vector<FileEntry> sha_;
   // Scratch reused across records.

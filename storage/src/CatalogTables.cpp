@@ -27,6 +27,8 @@ std::vector<LmdbEnv::TableSpec> CatalogTables::specs() {
       {"claims", 0, &claims},
       {"conflicts", 0, &conflicts},
       {"locals", 0, &locals},
+      {"nodes", 0, &nodes},
+      {"node_versions", 0, &node_versions},
   };
 }
 

@@ -60,6 +60,8 @@ struct CatalogTables {
   MDB_dbi claims{};         // instance id 0x00 node(32) -> ClaimRow
   MDB_dbi conflicts{};      // instance id 0x00 refused digest(32) -> ConflictRow
   MDB_dbi locals{};         // instance id -> LocalReplica
+  MDB_dbi nodes{};          // node(32) -> NodeTotals (u64[4]: held versions, held bytes, complete versions, complete bytes)
+  MDB_dbi node_versions{};  // node(32) instance id -> u8 bits: 1 replica record, 2 claim
 
   std::vector<LmdbEnv::TableSpec> specs();
 };
@@ -75,7 +77,17 @@ inline constexpr std::string_view dictionary = "dictionary";    // u32 next valu
 inline constexpr std::string_view view_counts = "view_counts";  // u64[3] documents per View
 }  // namespace meta_key
 
-inline constexpr std::uint32_t kFormatVersion = 1;
+// 2: the `nodes` and `node_versions` tables (built from a layout-1 catalog's replica
+// and claim rows when it is first opened for writing).
+inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint8_t kNodeHasReplica = 1, kNodeHasClaim = 2;
+
+// node(32) || instance id: the `node_versions` key.
+inline std::string node_version_key(const PublicKey& node, std::string_view instance_id) {
+  std::string k(reinterpret_cast<const char*>(node.data()), 32);
+  k.append(instance_id);
+  return k;
+}
 
 inline void put_u16_be(std::uint8_t* out, std::uint16_t v) {
   out[0] = static_cast<std::uint8_t>(v >> 8);

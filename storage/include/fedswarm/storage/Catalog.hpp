@@ -70,6 +70,12 @@ struct IngestResult {
   std::optional<Error> error;  // set when refused
   // Records applied by this call besides the ingested one (parked successors).
   std::uint32_t released = 0;
+  // Instance ids whose version, replica or claim rows this call changed (the record's
+  // version; for a manifest also the version it superseded as newest), the released
+  // successors' included, in application order, possibly repeated. What the
+  // one-Tier-1-copy rule must look at again.
+  std::vector<std::string> touched;
+  bool roster_changed = false;  // a newer roster became current
 };
 
 enum class VersionStatus : std::uint8_t { published, superseded, retracted };
@@ -110,8 +116,31 @@ struct VersionInfo {
   std::uint64_t size = 0;
   std::uint64_t number_of_files = 0;
   std::int64_t published_at = 0;
+  std::uint32_t doc = 0;        // the catalog's dense number of the version (arrival order)
 
   std::string instance_id() const { return dataset_id + "." + version; }
+};
+
+// Everything the one-Tier-1-copy rule reads about one version: the version, the latest
+// replica record and claim of each node, and the nodes holding a complete replica of
+// the version it supersedes (as named by its manifest).
+struct VersionCase {
+  VersionInfo version;
+  std::vector<ReplicaLocation> replicas;
+  std::vector<ClaimInfo> claims;
+  std::vector<PublicKey> previous_holders;
+};
+
+// One node's holdings, maintained as records arrive (so reading them costs nothing
+// however large the catalog). `held`: versions whose latest replica record by the node
+// is complete, or that the node published and has not signed a dropped record for (the
+// primary copy). `complete`: latest replica record complete only (what the Tier-1
+// capacity ledger counts). Sizes are the versions' (0 while a record's manifest has not
+// arrived); retracted versions count until dropped.
+struct NodeTotals {
+  std::uint64_t held_versions = 0, held_bytes = 0;
+  std::uint64_t complete_versions = 0, complete_bytes = 0;
+  bool operator==(const NodeTotals&) const = default;
 };
 
 // A file located through an index.
@@ -229,9 +258,20 @@ class Catalog {
   virtual Result<std::vector<ReplicaLocation>> replicas(std::string_view instance_id) const = 0;
   virtual Result<std::vector<ClaimInfo>> claims(std::string_view instance_id) const = 0;
   virtual Result<std::vector<ConflictInfo>> conflicts() const = 0;
-  // O(versions + replica and claim records): the engine calls it when records change,
-  // not per request.
+  // O(versions + replica and claim records): for tests and small catalogs; the engine
+  // reads cases (below) instead.
   virtual Result<ReplicationState> replication_state() const = 0;
+  // The rule's inputs for one version (nullopt: not stored), by instance id or doc.
+  virtual Result<std::optional<VersionCase>> version_case(std::string_view instance_id) const = 0;
+  virtual Result<std::optional<VersionCase>> version_case(std::uint32_t doc) const = 0;
+  // The cases of docs [first, first + max) in doc order, from one read transaction;
+  // fewer (none) past the last doc.
+  virtual Result<std::vector<VersionCase>> version_cases(std::uint32_t first, std::size_t max) const = 0;
+  // The number of docs (versions) stored: the next doc id.
+  virtual Result<std::uint32_t> doc_count() const = 0;
+  // Instance ids for which `node` has a replica record or a claim (any state).
+  virtual Result<std::vector<std::string>> versions_of_node(const PublicKey& node) const = 0;
+  virtual Result<NodeTotals> node_totals(const PublicKey& node) const = 0;
 
   // --- local replica state -----------------------------------------------------------
   virtual Status put_local(const LocalReplica& replica) = 0;
