@@ -26,7 +26,7 @@
 #include "fedswarm/engine/NodeHome.hpp"
 #include "fedswarm/engine/Publisher.hpp"
 #include "fedswarm/engine/SampleTree.hpp"
-#include "fedswarm/engine/SwarmEngine.hpp"
+#include "swarm/SwarmEngine.hpp"
 #include "fedswarm/protocol/InfoDict.hpp"
 
 namespace fedswarm::swarm_test {

@@ -3,7 +3,7 @@
 #include "ManifestFactory.hpp"
 #include "TestFederation.hpp"
 #include "TestSupport.hpp"
-#include "fedswarm/engine/CatalogGossipStore.hpp"
+#include "gossip/CatalogGossipStore.hpp"
 
 using namespace fedswarm;
 using namespace fedswarm::test;

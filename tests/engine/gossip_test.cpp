@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <set>
 
-#include "fedswarm/engine/Gossip.hpp"
+#include "gossip/Gossip.hpp"
 #include "fedswarm/protocol/SigningKey.hpp"
 
 using namespace fedswarm;

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <random>
 
-#include "../../engine/src/InfoDictBuilder.hpp"
+#include "publish/InfoDictBuilder.hpp"
 #include "TestSupport.hpp"
 #include "fedswarm/protocol/InfoDict.hpp"
 #include "fedswarm/protocol/Manifest.hpp"

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "ManifestFactory.hpp"
-#include "fedswarm/engine/Membership.hpp"
+#include "gossip/Membership.hpp"
 
 using namespace fedswarm;
 using namespace fedswarm::test;

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <optional>
 
-#include "../../engine/src/Placement.hpp"
-#include "../../engine/src/SwarmSettings.hpp"
-#include "../../engine/src/TorrentParams.hpp"
+#include "swarm/Placement.hpp"
+#include "swarm/SwarmSettings.hpp"
+#include "swarm/TorrentParams.hpp"
 #include "TestFederation.hpp"
 #include "TestSupport.hpp"
 #include "fedswarm/engine/NodeHome.hpp"

@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-#include "../../engine/src/MoveAside.hpp"
+#include "swarm/MoveAside.hpp"
 #include "ReplicaPair.hpp"
-#include "fedswarm/engine/RetractionActions.hpp"
+#include "replication/RetractionActions.hpp"
 
 using namespace fedswarm;
 using fedswarm::test::local_of;

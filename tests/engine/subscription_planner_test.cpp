@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "ReplicaPair.hpp"
-#include "fedswarm/engine/SubscriptionPlanner.hpp"
+#include "replication/SubscriptionPlanner.hpp"
 
 using namespace fedswarm;
 

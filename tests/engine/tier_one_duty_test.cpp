@@ -10,8 +10,8 @@
 #include "Process.hpp"
 #include "ReplicaPair.hpp"
 #include "fedswarm/engine/Config.hpp"
-#include "fedswarm/engine/SwarmEngine.hpp"
-#include "fedswarm/engine/TierOneDuty.hpp"
+#include "swarm/SwarmEngine.hpp"
+#include "replication/TierOneDuty.hpp"
 
 using namespace fedswarm;
 using namespace fedswarm::test;

@@ -39,9 +39,9 @@
 #include <vector>
 
 #include "ManifestFactory.hpp"
-#include "fedswarm/engine/CatalogGossipStore.hpp"
-#include "fedswarm/engine/Gossip.hpp"
-#include "fedswarm/engine/Membership.hpp"
+#include "gossip/CatalogGossipStore.hpp"
+#include "gossip/Gossip.hpp"
+#include "gossip/Membership.hpp"
 #include "fedswarm/storage/Catalog.hpp"
 
 namespace fedswarm::test {

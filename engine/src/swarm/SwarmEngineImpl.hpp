@@ -1,0 +1,204 @@
+// SwarmEngine::Impl (engine-private): the state behind SwarmEngine — the session, the
+// transfer table and the transitions of a transfer. Contract and threading as in
+// SwarmEngine.hpp: everything here runs on the owner thread, except `notify` (any
+// thread) and the worker jobs, which touch only what they captured and the catalog.
+//
+// A transfer's life (fetch):
+//   begin_fetch → [worker: prepare_staging] → on_prepared → libtorrent downloads →
+//   torrent_finished → pause → torrent_paused (every write of the torrent is on disk) →
+//   final resume data → detach(place) → torrent_removed → submit_placement →
+//   [worker: place_version] → on_placed → add_seed (seeding).
+//   Errors on the way: pause_with (catalog `paused` + last_error); restart() retries.
+//   A SHA-256 mismatch at placement is first taken for a local fault: the staged files
+//   are re-checked by libtorrent (resume data kept, its pieces untrusted) and only the
+//   pieces that fail are fetched again; a mismatch after a re-check that found every
+//   piece intact is the publisher's (its SHA-256 disagrees with its merkle roots).
+//
+// Why the pause: libtorrent 2.0 counts a piece as passed while its blocks may still
+// wait in the disk subsystem's store buffer (the hash is computed from that buffer), so
+// torrent_finished, a save_resume_data answer (even with flush_disk_cache) and
+// torrent_removed can all arrive before the last writes reached the staged files. The
+// paused alert is posted from the completion of the storage's stop fence, which runs
+// after every outstanding job of the torrent: the files are final then. Every removal
+// of a torrent whose files the engine reads or re-adds (detach) goes through it.
+#pragma once
+
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_status.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "swarm/Placement.hpp"
+#include "swarm/StagingArea.hpp"
+#include "swarm/SwarmWorker.hpp"
+#include "swarm/TorrentParams.hpp"
+#include "swarm/SwarmEngine.hpp"
+
+namespace fedswarm {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// What to do once libtorrent reports a torrent removed from the session.
+enum class AfterRemove : std::uint8_t { nothing, place, refetch, reseed };
+
+struct Transfer {
+  std::string id;
+  TransferKind kind = TransferKind::fetch;
+  Manifest manifest;
+  ManifestTorrent torrent;
+  lt::torrent_handle handle;  // invalid while not in the session
+  LocalState state = LocalState::transferring;
+  std::string activity;       // while not in the session: preparing, verifying, paused
+  std::filesystem::path staging_root;  // fetch: <data_root>/.staging/<instance_id>
+  std::filesystem::path final_dir;     // fetch: <data_root>/<DRS path>/<version>
+  std::filesystem::path seed_dir;      // seed: the version directory served
+  std::string last_error;
+  std::vector<lt::tcp::endpoint> peers;
+  std::int64_t rate_limit = 0;
+  Bytes resume;                 // newest resume data
+  bool resume_trusted = false;  // its pieces may be trusted (clean start, or saved by this run)
+  bool seed_resume_saved = false;
+  bool finishing = false;       // every piece passed: paused, then final resume data requested
+  bool settled = false;         // finishing, and libtorrent confirmed the pause: writes are done
+  std::uint64_t final_save = 0; // the resume-data request whose answer goes with placement
+  // libtorrent confirmed a pause of the current handle (torrent_paused_alert): all its
+  // disk jobs are complete. Reset when a handle is added.
+  bool paused_confirmed = false;
+  bool detach_pending = false;  // detach asked for the pause; remove when it is confirmed
+  SteadyClock::time_point detach_since;
+  bool removing = false;
+  AfterRemove after_remove = AfterRemove::nothing;
+  bool retryable = true;
+  SteadyClock::time_point paused_at;
+  std::uint32_t verify_failures = 0;  // true mismatches: a re-check found the staged copy intact
+  std::uint32_t local_faults = 0;     // mismatches of blocks that had passed: the staged copy changed here
+  bool rechecking = false;            // re-added after a local fault: the next check says what it found
+  int recheck_bad_pieces = -1;        // pieces that re-check found missing or damaged (-1: no re-check yet)
+  std::set<std::string> no_link;      // files not to link from earlier versions (a linked copy differed)
+  std::uint32_t hash_failures = 0;
+  std::uint64_t linked = 0;
+  std::vector<LinkedFile> links;  // not downloaded: linked in at placement
+  std::uint64_t bytes_done = 0;
+  std::uint64_t downloaded_before = 0;  // payload of earlier torrents of this transfer (this run)
+  std::uint64_t uploaded_before = 0;
+  std::uint64_t epoch = 0;  // of the newest worker job; older completions are ignored
+  std::uint64_t progress_mark = 0;    // verified bytes at progress_at (stall watchdog)
+  SteadyClock::time_point progress_at;
+  // Resume-data requests made for the current handle, and alerts received for them
+  // (libtorrent answers each request with one alert, in order).
+  std::uint64_t saves_requested = 0;
+  std::uint64_t saves_answered = 0;
+  // Fetch: whether resume data holding every file's piece layer has been stored since
+  // the torrent was added; trees_save: the number of the request that will carry them
+  // (0 = none outstanding); trees_check_at: when to look again whether libtorrent has
+  // the layers.
+  bool trees_stored = false;
+  std::uint64_t trees_save = 0;
+  SteadyClock::time_point trees_check_at;
+};
+
+// "checking", "downloading", "seeding" or "paused", from libtorrent's status.
+std::string activity_of(const lt::torrent_status& st);
+
+// True if libtorrent holds the piece layer (the merkle hashes of whole pieces) of every
+// file of `h` longer than one piece: with them in resume data, staged pieces can be
+// verified after a crash without asking a peer. Blocking (syncs with libtorrent's
+// network thread); copies the layers — call it sparingly.
+bool piece_layers_complete(const lt::torrent_handle& h, const lt::torrent_info& ti);
+
+struct SwarmEngine::Impl {
+  static constexpr std::size_t kMaxPeersPerVersion = 128;
+  static constexpr std::size_t kMaxPendingVersions = 10000;
+  // How often an active fetch is asked whether it has all its piece layers yet.
+  static constexpr std::chrono::milliseconds kTreesCheckInterval{500};
+  // A detach waits this long for libtorrent to confirm the pause before removing the
+  // torrent anyway (a confirmation that never comes must not wedge the transfer; the
+  // SHA-256 check at placement still catches a write that did not land).
+  static constexpr std::chrono::seconds kPauseConfirmTimeout{120};
+
+  SwarmEngineOptions opt;
+  lt::address ip;
+  std::uint16_t port = 0;
+  bool clean = false;
+  bool stopping = false;
+  bool stopped = false;
+  std::unique_ptr<lt::session> session;
+  std::unique_ptr<SwarmWorker> worker;
+
+  std::mutex wake_mu;
+  std::function<void()> wake;
+
+  std::map<std::string, Transfer, std::less<>> transfers;
+  std::map<lt::torrent_handle, std::string> by_handle;
+  std::map<lt::sha256_hash, std::string> by_hash;
+  std::map<std::string, std::vector<lt::tcp::endpoint>, std::less<>> pending_peers;
+  std::vector<SwarmEvent> events;
+  SwarmCounters stats;
+  std::set<std::string> banned;
+  SteadyClock::time_point last_resume_save = SteadyClock::now();
+  SteadyClock::time_point last_reconnect = SteadyClock::now();
+  std::uint64_t next_epoch = 0;
+
+  ~Impl();
+
+  std::int64_t now() const;
+  std::filesystem::path marker() const { return opt.data_root / ".staging" / ".clean"; }
+  void notify();  // any thread
+  Status usable() const;
+  Transfer* find(std::string_view id);
+  Transfer* find(const lt::torrent_handle& h);
+  Result<std::filesystem::path> drs_dir(const Manifest& m) const;
+  Status refuse_retracted(const std::string& id) const;
+  void add_peers(Transfer& t, const std::vector<lt::tcp::endpoint>& eps);
+  Transfer& create(const Manifest& m, ManifestTorrent torrent, TransferKind kind);
+  void forget(const std::string& id);
+
+  // Catalog rows.
+  void record(Transfer& t);
+  void store_seed_resume(Transfer& t);
+
+  // Asks libtorrent for the resume data of t's torrent (answered in on_resume_data).
+  void request_resume(Transfer& t, lt::resume_data_flags_t flags);
+
+  // Transitions.
+  void pause_with(Transfer& t, std::string message, bool retryable);
+  // Takes the torrent out of the session once libtorrent confirmed that all its disk
+  // I/O is complete (pausing it first if need be); `then` runs when it is removed.
+  void detach(Transfer& t, AfterRemove then);
+  void remove_now(Transfer& t);
+  void on_verify_failed(Transfer& t, const PlacementOutcome& out);
+  Status add(Transfer& t, lt::add_torrent_params p);
+  Status add_seed(Transfer& t);
+  void begin_fetch(Transfer& t);
+  void on_prepared(const std::string& id, std::uint64_t epoch, const Result<LinkedFiles>& linked);
+  void submit_placement(Transfer& t, bool adopt);
+  void on_placed(const std::string& id, std::uint64_t epoch, const PlacementOutcome& out);
+  void restart(Transfer& t);
+
+  // Alerts.
+  void on_alert(lt::alert* a);
+  void on_finished(const lt::torrent_handle& h);
+  void on_resume_data(const lt::torrent_handle& h, const lt::add_torrent_params* params);
+  void on_removed(const lt::sha256_hash& v2);
+  void on_paused(const lt::torrent_handle& h);
+  void settle(Transfer& t);
+  void on_checked(const lt::torrent_handle& h);
+  void on_disk_error(const lt::torrent_handle& h, std::string message);
+  void handle_alerts();
+
+  // Resume-data saves, re-dials, retries and stall restarts when due.
+  void tick();
+  // True if an active fetch made no progress for opt.stall_timeout (checked on re-dials).
+  bool stalled_now(Transfer& t, SteadyClock::time_point t_now);
+};
+
+}  // namespace fedswarm

@@ -1,0 +1,116 @@
+#include "swarm/TorrentParams.hpp"
+
+#include <libtorrent/error_code.hpp>
+#include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/torrent_flags.hpp>
+#include <libtorrent/write_resume_data.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+
+namespace fedswarm {
+
+namespace {
+
+constexpr lt::torrent_flags_t kOurFlags = lt::torrent_flags::paused | lt::torrent_flags::auto_managed |
+                                          lt::torrent_flags::seed_mode | lt::torrent_flags::upload_mode |
+                                          lt::torrent_flags::share_mode | lt::torrent_flags::super_seeding |
+                                          lt::torrent_flags::stop_when_ready | lt::torrent_flags::sequential_download;
+
+Error refused(const std::string& reason, const std::string& why) {
+  return make_error(Errc::invalid, reason, "info dict: " + why);
+}
+
+}  // namespace
+
+Result<ManifestTorrent> torrent_of(const Manifest& manifest) {
+  FEDSWARM_ASSIGN_OR_RETURN(InfoDict info, InfoDict::parse(manifest.info_dict));
+  FEDSWARM_TRY(info.matches(manifest));
+  if (info.name != manifest.version)
+    return refused("info_dict_name", "the torrent's directory is \"" + info.name + "\", not the version " +
+                                         manifest.version + " of " + manifest.instance_id());
+  // libtorrent takes a whole .torrent: wrap the info dict, byte for byte (its SHA-256
+  // is the info-hash), in a dictionary with no other key (no trackers, no nodes).
+  std::vector<char> file;
+  file.reserve(manifest.info_dict.size() + 8);
+  const char head[] = "d4:info";
+  file.insert(file.end(), head, head + 7);
+  file.insert(file.end(), manifest.info_dict.begin(), manifest.info_dict.end());
+  file.push_back('e');
+  lt::error_code ec;
+  std::shared_ptr<const lt::torrent_info> ti;
+  try {
+    ti = std::make_shared<lt::torrent_info>(lt::span<const char>(file.data(), static_cast<std::ptrdiff_t>(file.size())),
+                                            ec, lt::from_span);
+  } catch (const std::exception& e) {
+    return refused("info_dict_libtorrent", std::string("libtorrent cannot load it: ") + e.what());
+  }
+  if (ec) return refused("info_dict_libtorrent", "libtorrent cannot load it: " + ec.message());
+  const lt::info_hash_t& h = ti->info_hashes();
+  Sha256 expected = manifest.info_hash();
+  if (!h.has_v2() || std::memcmp(h.v2.data(), expected.data(), expected.size()) != 0)
+    return refused("info_dict_libtorrent", "libtorrent does not read it as the v2 torrent of " + manifest.instance_id());
+  return ManifestTorrent{std::move(ti), std::move(info)};
+}
+
+lt::add_torrent_params fresh_params(const ManifestTorrent& t, const std::filesystem::path& save_path) {
+  lt::add_torrent_params p;
+  p.ti = std::make_shared<lt::torrent_info>(*t.ti);
+  p.save_path = save_path.string();
+  p.flags &= ~kOurFlags;
+  // Full allocation turns a full disk into an error when a file is opened; with sparse
+  // memory-mapped files it would be a SIGBUS in the middle of a write (measured).
+  p.storage_mode = lt::storage_mode_allocate;
+  return p;
+}
+
+Result<lt::add_torrent_params> resume_params(ByteView resume, const ManifestTorrent& t,
+                                             const std::filesystem::path& save_path, bool trust_pieces) {
+  lt::error_code ec;
+  lt::add_torrent_params p;
+  try {
+    p = lt::read_resume_data(
+        lt::span<const char>(reinterpret_cast<const char*>(resume.data()), static_cast<std::ptrdiff_t>(resume.size())), ec);
+  } catch (const std::exception& e) {
+    return make_error(Errc::invalid, "resume_data_invalid", std::string("stored resume data is unreadable: ") + e.what());
+  }
+  if (ec) return make_error(Errc::invalid, "resume_data_invalid", "stored resume data is unreadable: " + ec.message());
+  if (!p.info_hashes.has_v2() || p.info_hashes.v2 != t.ti->info_hashes().v2)
+    return make_error(Errc::invalid, "resume_data_invalid", "stored resume data belongs to another torrent");
+  p.ti = std::make_shared<lt::torrent_info>(*t.ti);
+  p.save_path = save_path.string();
+  p.flags &= ~kOurFlags;
+  p.storage_mode = lt::storage_mode_allocate;
+  p.trackers.clear();
+  p.tracker_tiers.clear();
+  p.url_seeds.clear();
+  p.http_seeds.clear();
+  p.dht_nodes.clear();
+  p.renamed_files.clear();  // file names come from the signed info dict only
+  p.file_priorities.clear();
+  p.piece_priorities.clear();
+  // Seeds are checked lazily again after every restart: files may have changed while
+  // the node was down.
+  p.verified_pieces.clear();
+  if (!trust_pieces) {
+    p.have_pieces.clear();
+    p.unfinished_pieces.clear();
+  }
+  return p;
+}
+
+bool seedable_without_check(const lt::add_torrent_params& p, const lt::torrent_info& ti) {
+  if (p.merkle_trees.empty()) return false;
+  if (p.have_pieces.size() < ti.num_pieces()) return false;
+  for (lt::piece_index_t i(0); i < lt::piece_index_t(ti.num_pieces()); ++i)
+    if (!p.have_pieces[i]) return false;
+  return true;
+}
+
+Bytes encode_resume(const lt::add_torrent_params& p) {
+  std::vector<char> buf = lt::write_resume_data_buf(p);
+  return Bytes(buf.begin(), buf.end());
+}
+
+}  // namespace fedswarm
