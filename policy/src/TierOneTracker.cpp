@@ -388,7 +388,11 @@ Result<TierOneTrackerRound> TierOneTracker::round(const TierOneTrackerInput& in,
 
   // 2. The members' committed bytes: if anything the chains read moved, every open
   // version is judged again.
-  const bool moved = refresh_members(in);
+  // Acting starts (or stops): the local node's actions on versions nobody touched since
+  // must be decided too.
+  const bool acting = in.local.has_value();
+  const bool moved = refresh_members(in) || acting != was_acting_;
+  was_acting_ = acting;
   if (moved && !rebuild_next_)
     for (const auto& [doc, info] : open_) work.push_back(doc);
   std::sort(work.begin(), work.end());

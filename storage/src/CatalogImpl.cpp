@@ -551,6 +551,10 @@ Result<std::uint32_t> CatalogImpl::doc_count() const {
   });
 }
 
+Result<std::optional<std::uint32_t>> CatalogImpl::doc_of(std::string_view instance_id) const {
+  return env_->read([&](LmdbTxn& txn) { return doc_of_instance(txn, t_, instance_id); });
+}
+
 Result<std::vector<std::string>> CatalogImpl::versions_of_node(const PublicKey& node) const {
   return env_->read([&](LmdbTxn& txn) -> Result<std::vector<std::string>> {
     std::vector<std::string> out;

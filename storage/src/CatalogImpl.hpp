@@ -56,6 +56,7 @@ class CatalogImpl final : public Catalog {
   Result<std::optional<VersionCase>> version_case(std::uint32_t doc) const override;
   Result<std::vector<VersionCase>> version_cases(std::uint32_t first, std::size_t max) const override;
   Result<std::uint32_t> doc_count() const override;
+  Result<std::optional<std::uint32_t>> doc_of(std::string_view instance_id) const override;
   Result<std::vector<std::string>> versions_of_node(const PublicKey& node) const override;
   Result<NodeTotals> node_totals(const PublicKey& node) const override;
 

@@ -24,6 +24,9 @@ class FakeStore final : public GossipStore {
   std::map<PublicKey, std::vector<Envelope>> logs;
   std::map<PublicKey, std::map<std::uint64_t, Envelope>> pending;
   std::size_t ingest_calls = 0;
+  std::size_t reads = 0;
+  bool defer_reads = false;                      // hold read completions (a slow disk)
+  std::vector<std::function<void()>> deferred;
 
   VersionVector version_vector() override {
     VersionVector vv;
@@ -32,7 +35,7 @@ class FakeStore final : public GossipStore {
     return vv;
   }
   std::vector<Envelope> records_after(const PublicKey& author, std::uint64_t after, std::size_t max_records,
-                                      std::size_t max_bytes) override {
+                                      std::size_t max_bytes) {
     std::vector<Envelope> out;
     std::size_t bytes = 0;
     auto it = logs.find(author);
@@ -45,7 +48,26 @@ class FakeStore final : public GossipStore {
     }
     return out;
   }
-  std::vector<IngestResult> ingest(const std::vector<Envelope>& records) override {
+  void read(std::vector<Range> ranges, std::size_t max_records, std::size_t max_bytes, ReadDone done) override {
+    ++reads;
+    std::vector<Envelope> out;
+    std::size_t bytes = 0;
+    for (const auto& r : ranges) {
+      if (out.size() >= max_records || bytes >= max_bytes) break;
+      for (auto& e : records_after(r.author, r.after, max_records - out.size(), max_bytes - bytes)) {
+        if (e.seq > r.upto) break;
+        bytes += e.body.size();
+        out.push_back(std::move(e));
+      }
+    }
+    if (defer_reads) deferred.push_back([done, out] { done(out); });
+    else done(std::move(out));
+  }
+  void ingest(std::vector<Envelope> records, IngestDone done) override {
+    auto results = apply(records);
+    done(std::move(records), std::move(results));
+  }
+  std::vector<IngestResult> apply(const std::vector<Envelope>& records) {
     ++ingest_calls;
     std::vector<IngestResult> out;
     for (const auto& e : records) {

@@ -42,6 +42,7 @@ struct World : CatalogWorld {
 
 nlohmann::json status_answer() {
   return {{"running", true},
+          {"node_key", std::string(64, 'a')},
           {"uptime_s", 7200},
           {"refused", {{"bad_signature", 3}, {"flood", 1}}},
           {"swarm", {{"fetching", 1}, {"seeding", 2}, {"paused", 0}, {"banned_peers", {"127.0.51.9"}}}}};
@@ -114,8 +115,13 @@ TEST_CASE("health report with a running node: link states, lag, rates and refusa
        {{{"instance_id", w.b.instance_id()}, {"kind", "fetch"}, {"download_rate", 1000}, {"upload_rate", 10}},
         {{"instance_id", w.a.instance_id()}, {"kind", "seed"}, {"download_rate", 0}, {"upload_rate", 500}}}},
       {"counters", {{"banned_peers", {"127.0.51.9", "127.0.51.8"}}}}};
-  auto live = HealthLive::from_answers(status_answer(), peers, transfers);
-  REQUIRE_MESSAGE(live.ok(), (live.ok() ? "" : live.error().message));
+  auto status = StatusAnswer::from_json(status_answer());
+  auto peer_rows = PeersAnswer::from_json(peers);
+  auto transfer_rows = TransfersAnswer::from_json(transfers);
+  REQUIRE_MESSAGE(status.ok(), (status.ok() ? "" : status.error().message));
+  REQUIRE_MESSAGE(peer_rows.ok(), (peer_rows.ok() ? "" : peer_rows.error().message));
+  REQUIRE_MESSAGE(transfer_rows.ok(), (transfer_rows.ok() ? "" : transfer_rows.error().message));
+  auto live = std::optional<HealthLive>(HealthLive::from(*status, &*peer_rows, &*transfer_rows));
   CHECK(live->uptime == 7200);
   CHECK(live->download_rate == 1000);
   CHECK(live->upload_rate == 510);
@@ -161,10 +167,34 @@ TEST_CASE("health report with a running node: link states, lag, rates and refusa
 }
 
 TEST_CASE("health report: malformed answers are refused with a reason, not thrown") {
-  CHECK(HealthLive::from_answers(nlohmann::json::array(), nullptr, nullptr).error().reason == "bad_node_answer");
-  CHECK(HealthLive::from_answers({{"refused", {{"x", "many"}}}}, nullptr, nullptr).error().reason == "bad_node_answer");
-  CHECK(HealthLive::from_answers(status_answer(), {{"peers", {{{"key", "zz"}}}}}, nullptr).error().reason ==
-        "bad_node_answer");
-  CHECK(HealthLive::from_answers(status_answer(), nullptr, nullptr).ok());
+  CHECK(StatusAnswer::from_json(nlohmann::json::array()).error().reason == "bad_node_answer");
+  nlohmann::json bad_refused = status_answer();
+  bad_refused["refused"] = {{"x", "many"}};
+  CHECK(StatusAnswer::from_json(bad_refused).error().reason == "bad_node_answer");
+  CHECK(PeersAnswer::from_json({{"peers", {{{"key", "zz"}}}}}).error().reason == "bad_node_answer");
+  CHECK(TransfersAnswer::from_json({{"transfers", 3}}).error().reason == "bad_node_answer");
+  auto ok = StatusAnswer::from_json(status_answer());
+  REQUIRE(ok.ok());
+  CHECK(HealthLive::from(*ok, nullptr, nullptr).seeding == 2);
   CHECK(HealthReport::from_json({{"sites", 3}}).error().reason == "bad_health_report");
+}
+
+TEST_CASE("health report: the maintained figures equal a recount of the whole catalog") {
+  World w;
+  HealthInputs in;
+  in.now = kReportNow;
+  in.local_key = w.ipsl.public_key();
+  in.local_site = "ipsl";
+  auto fast = build_health_report(*w.cat, in);
+  REQUIRE(fast.ok());
+  auto state = w.cat->replication_state();
+  auto roster = w.cat->roster();
+  auto conflicts = w.cat->conflicts();
+  REQUIRE(state.ok());
+  REQUIRE(roster.ok());
+  REQUIRE(conflicts.ok());
+  ComplianceInputs ci;
+  ci.now = kReportNow;
+  const auto reference = make_health_report(*state, *roster, *conflicts, compliance_report(*state, *roster, ci).summary, in);
+  CHECK(fast->to_json() == reference.to_json());
 }

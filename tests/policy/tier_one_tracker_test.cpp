@@ -383,7 +383,9 @@ TEST_CASE("TierOneTracker: incremental verdicts, committed bytes and actions equ
       // Time: mostly small steps, sometimes past deadlines, grace and retry_after.
       s.w.now += s.pick(5) == 0 ? static_cast<std::int64_t>(s.pick(4000)) : static_cast<std::int64_t>(s.pick(60));
       if (step == 80) tracker.invalidate();  // a rebuild in the middle of the stream
-      check_round(s, tracker, source, run % 3 != 2);
+      // Runs 0, 3: act throughout; 1, 4: judge only until step 40, then act; 2, 5: never act.
+      const bool acting = run % 3 == 0 || (run % 3 == 1 && step >= 40);
+      check_round(s, tracker, source, acting);
     }
   }
 }

@@ -33,22 +33,25 @@ struct GossipSimulation::Node {
   std::filesystem::path dir;
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<CatalogGossipStore> store;
-  std::unique_ptr<Net> net;
-  std::unique_ptr<Gossip> gossip;
-  std::unique_ptr<Membership> membership;
+  std::unique_ptr<Links> links;
+  std::unique_ptr<GossipNode> node;
   bool running = false;
   std::uint64_t incarnation = 0;
   std::int64_t phase_ms = 0;
   std::vector<std::pair<std::string, std::string>> published;  // (dataset id, version), oldest first
 };
 
-class GossipSimulation::Net final : public GossipNet {
+// The simulated network as one node's GossipLinks.
+class GossipSimulation::Links final : public GossipLinks {
  public:
-  Net(GossipSimulation& sim, std::uint32_t self) : sim_(sim), self_(self) {}
+  Links(GossipSimulation& sim, std::uint32_t self) : sim_(sim), self_(self) {}
   void send(const PeerId& to, const GossipMessage& message) override { sim_.send(self_, sim_.index_of(to), message); }
-  void punish(const PeerId& peer, const std::string& reason) override {
-    sim_.punish(self_, sim_.index_of(peer), reason);
+  void dial(const PeerId& peer, const RosterMember&) override { sim_.dial(self_, sim_.index_of(peer)); }
+  void close(const PeerId& peer, const Error& why, bool fault) override {
+    if (fault) ++sim_.traffic_.punishments;
+    sim_.close_link(self_, sim_.index_of(peer), why.reason);
   }
+  void pause_reading(bool) override {}
 
  private:
   GossipSimulation& sim_;
@@ -97,7 +100,7 @@ Roster GossipSimulation::roster_now() const {
 void GossipSimulation::open_node(std::size_t i) {
   Node& n = *nodes_[i];
   n.dir = options_.dir / ("node-" + std::to_string(i));
-  n.gossip.reset();
+  n.node.reset();
   n.store.reset();
   n.catalog.reset();
   CatalogOptions o;
@@ -116,26 +119,52 @@ void GossipSimulation::start_node(std::size_t i) {
   so.verify_threads = options_.verify_threads;
   so.now = [this] { return unix_now(); };
   n.store = std::make_unique<CatalogGossipStore>(*n.catalog, so);
-  n.net = std::make_unique<Net>(*this, static_cast<std::uint32_t>(i));
-  n.gossip = std::make_unique<Gossip>(options_.gossip, *n.store, *n.net, rng_());
-  n.membership = std::make_unique<Membership>(options_.membership, n.key.public_key());
-  if (auto r = n.catalog->roster(); r && *r) n.membership->set_roster(**r);
+  n.links = std::make_unique<Links>(*this, static_cast<std::uint32_t>(i));
+  GossipNodeConfig gc;
+  gc.gossip = options_.gossip;
+  gc.membership = options_.membership;
+  gc.seed = rng_();
+  gc.now_ms = [this] { return now_ms_; };
+  if (!options_.links) {
+    // Linked to everyone for ever: no heartbeats, no timeouts.
+    gc.heartbeats = false;
+    gc.membership.suspect_after_ms = gc.membership.down_after_ms = UINT32_MAX / 2;
+  }
+  GossipNode::Callbacks cb;
+  const std::uint32_t self = static_cast<std::uint32_t>(i);
+  cb.heartbeat = [this, self] {
+    Heartbeat hb;
+    hb.software_version = "sim";
+    hb.roster_serial = nodes_[self]->store->roster_serial();
+    return hb;
+  };
+  n.node = std::make_unique<GossipNode>(gc, n.key.public_key(), *n.store, *n.links, cb);
+  n.store->set_on_stored([this, self](const std::vector<std::string>&, bool roster) {
+    if (roster) after_input(self);
+  });
+  if (auto r = n.catalog->roster(); r && *r) n.node->set_roster(**r);
   n.running = true;
+  if (!options_.links)
+    for (std::size_t j = 0; j < nodes_.size(); ++j) {
+      if (j == i || !nodes_[j]->running || !nodes_[j]->node) continue;
+      link(self, static_cast<std::uint32_t>(j));
+      n.node->link_up(nodes_[j]->key.public_key());
+      nodes_[j]->node->link_up(n.key.public_key());
+    }
   ++n.incarnation;
   if (n.incarnation == 1 && !options_.same_phase)
     n.phase_ms = static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(options_.interval_ms));
   // The next tick of this node's own timer phase.
   std::int64_t first = now_ms_ - now_ms_ % options_.interval_ms + n.phase_ms;
   if (first <= now_ms_) first += options_.interval_ms;
-  const auto self = static_cast<std::uint32_t>(i);
   queue_.push(Event{first, order_++, self, self, n.incarnation, nullptr});
 }
 
 bool GossipSimulation::running(std::size_t i) const { return nodes_.at(i)->running; }
 const SigningKey& GossipSimulation::key(std::size_t i) const { return nodes_.at(i)->key; }
 Catalog& GossipSimulation::catalog(std::size_t i) { return *nodes_.at(i)->catalog; }
-const Gossip& GossipSimulation::gossip(std::size_t i) const { return *nodes_.at(i)->gossip; }
-const Membership& GossipSimulation::membership(std::size_t i) const { return *nodes_.at(i)->membership; }
+const GossipNode& GossipSimulation::node(std::size_t i) const { return *nodes_.at(i)->node; }
+const Membership& GossipSimulation::membership(std::size_t i) const { return nodes_.at(i)->node->membership(); }
 
 std::uint32_t GossipSimulation::index_of(const PeerId& key) const {
   auto it = index_.find(key);
@@ -224,97 +253,47 @@ void GossipSimulation::deliver(const Event& e) {
   Node& t = *nodes_[e.to];
   Node& f = *nodes_[e.from];
   if (!t.running || t.incarnation != e.to_incarnation || !f.running || !reachable(e.from, e.to) ||
-      (options_.links && !linked(e.from, e.to))) {
+      !linked(e.from, e.to)) {
     ++traffic_.dropped;
     return;
   }
-  if (options_.links) t.membership->heard_from(f.key.public_key(), now_ms_);
-  t.gossip->on_message(f.key.public_key(), *e.message);
-  after_input(e.to);
+  t.node->on_message(f.key.public_key(), *e.message, 0);
 }
 
-void GossipSimulation::close_link(std::uint32_t by, std::uint32_t other, const std::string& reason, bool fault) {
+void GossipSimulation::close_link(std::uint32_t by, std::uint32_t other, const std::string& reason) {
+  if (other >= nodes_.size()) return;
+  const bool was = linked(by, other);
   unlink(by, other);
   Node& a = *nodes_[by];
   Node& b = *nodes_[other];
-  a.membership->disconnected(b.key.public_key(), now_ms_, reason, fault);
-  a.gossip->forget(b.key.public_key());
   // The other side sees the close only if the path works (else: by its own timeout).
-  if (b.running && reachable(by, other)) {
-    const PeerInfo* p = b.membership->peer(a.key.public_key());
-    if (p && p->connected) {
-      b.membership->disconnected(a.key.public_key(), now_ms_, "closed by peer", false);
-      b.gossip->forget(a.key.public_key());
-    }
+  if (was && b.running && reachable(by, other)) {
+    const PeerInfo* p = b.node->membership().peer(a.key.public_key());
+    if (p && p->connected) b.node->link_down(a.key.public_key(), "closed by peer (" + reason + ")", false);
   }
 }
 
-void GossipSimulation::punish(std::uint32_t from, std::uint32_t to, const std::string& reason) {
-  ++traffic_.punishments;
-  if (!options_.links || to >= nodes_.size()) return;
-  close_link(from, to, reason, true);
-}
-
-std::vector<PeerId> GossipSimulation::live_of(std::size_t i) const {
-  if (options_.links) return nodes_[i]->membership->live();
-  std::vector<PeerId> out;
-  out.reserve(nodes_.size());
-  for (std::size_t j = 0; j < nodes_.size(); ++j)
-    if (j != i && nodes_[j]->running) out.push_back(nodes_[j]->key.public_key());
-  return out;
-}
-
-void GossipSimulation::node_round(std::size_t i) {
-  Node& n = *nodes_[i];
-  const auto self = static_cast<std::uint32_t>(i);
-  if (options_.links) {
-    Membership& m = *n.membership;
-    m.tick(now_ms_);
-    for (const auto& p : m.stale_links()) close_link(self, index_of(p), "silent", false);
-    for (const auto& p : m.due_for_dial(now_ms_)) {
-      const std::uint32_t j = index_of(p);
-      if (j >= nodes_.size()) continue;
-      ++traffic_.dials;
-      m.dialing(p, now_ms_);
-      Node& t = *nodes_[j];
-      if (t.running && reachable(self, j) && t.membership->admit(n.key.public_key())) {
-        // The handshake replaces any link the other side still believes in.
-        link(self, j);
-        t.gossip->forget(n.key.public_key());
-        n.gossip->forget(p);
-        m.connected(p, now_ms_);
-        t.membership->connected(n.key.public_key(), now_ms_);
-      } else {
-        ++traffic_.dial_failures;
-        m.disconnected(p, now_ms_, t.running && reachable(self, j) ? "refused" : "unreachable", true);
-      }
-    }
-    Heartbeat hb;
-    hb.software_version = "sim";
-    hb.roster_serial = n.store->roster_serial();
-    for (const auto& [k, info] : m.peers()) {
-      if (!info.connected) continue;
-      const std::uint32_t j = index_of(k);
-      ++traffic_.messages;
-      if (j >= nodes_.size() || !linked(self, j) || !reachable(self, j) || !nodes_[j]->running) {
-        ++traffic_.dropped;
-        continue;
-      }
-      if (options_.loss > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < options_.loss) {
-        ++traffic_.lost;
-        continue;
-      }
-      nodes_[j]->membership->on_heartbeat(n.key.public_key(), hb, now_ms_);
-    }
+void GossipSimulation::dial(std::uint32_t from, std::uint32_t to) {
+  if (to >= nodes_.size()) return;
+  ++traffic_.dials;
+  Node& n = *nodes_[from];
+  Node& t = *nodes_[to];
+  if (t.running && reachable(from, to) && t.node->admit(n.key.public_key())) {
+    // The handshake replaces any link the other side still believes in.
+    link(from, to);
+    t.node->link_up(n.key.public_key());
+    n.node->link_up(t.key.public_key());
+  } else {
+    ++traffic_.dial_failures;
+    n.node->dial_failed(t.key.public_key(), t.running && reachable(from, to) ? "refused" : "unreachable");
   }
-  n.gossip->round(live_of(i));
 }
+
+void GossipSimulation::node_round(std::size_t i) { nodes_[i]->node->round(); }
 
 void GossipSimulation::after_input(std::size_t i) {
   Node& n = *nodes_[i];
-  if (!n.store->roster_changed()) return;
-  auto r = n.catalog->roster();
-  if (r && *r) n.membership->set_roster(**r);
+  if (auto r = n.store->take_roster()) n.node->set_roster(*r);
 }
 
 // --- records ---------------------------------------------------------------------------
@@ -334,7 +313,7 @@ Envelope GossipSimulation::publish(std::size_t i) {
   if (!env) fail("publish at node " + std::to_string(i), env.error());
   n.published.emplace_back(m.dataset_id, m.version);
   expect(*env);
-  n.gossip->push({*env}, live_of(i));
+  n.node->push({*env});
   return *env;
 }
 
@@ -350,7 +329,7 @@ std::optional<Envelope> GossipSimulation::retract(std::size_t i) {
   auto env = n.catalog->append_local(n.key, RecordKind::retraction, r.encode(), unix_now());
   if (!env) fail("retract at node " + std::to_string(i), env.error());
   expect(*env);
-  n.gossip->push({*env}, live_of(i));
+  n.node->push({*env});
   return *env;
 }
 
@@ -370,12 +349,13 @@ Envelope GossipSimulation::publish_roster(std::size_t via, const std::vector<std
   ++roster_serial_;
   Envelope env = fed_.roster(++authority_seq_, roster_now());
   expect(env);
-  auto results = v.store->ingest({env});
+  std::vector<IngestResult> results;
+  v.store->ingest({env}, [&](std::vector<Envelope>, std::vector<IngestResult> r) { results = std::move(r); });
   if (results.size() != 1 || results[0].outcome != IngestOutcome::stored)
     throw std::runtime_error("node " + std::to_string(via) + " did not store roster " + std::to_string(roster_serial_) +
                              (results.size() == 1 && results[0].error ? ": " + results[0].error->reason : ""));
   after_input(via);
-  v.gossip->push({env}, live_of(via));
+  v.node->push({env});
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = *nodes_[i];
     if (n.running || n.store) continue;  // started before, or crashed (it restarts itself)
@@ -451,8 +431,8 @@ std::string GossipSimulation::catalog_fingerprint(std::size_t i) const {
 GossipStats GossipSimulation::total_stats() const {
   GossipStats t;
   for (const auto& n : nodes_) {
-    if (!n->gossip) continue;
-    const GossipStats& s = n->gossip->stats();
+    if (!n->node) continue;
+    const GossipStats& s = n->node->stats();
     t.rounds += s.rounds;
     t.digests_sent += s.digests_sent;
     t.digests_received += s.digests_received;

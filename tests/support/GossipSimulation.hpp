@@ -1,7 +1,9 @@
 // GossipSimulation: a seeded, in-process federation of N nodes running the real gossip
-// code — each node has its own `Gossip`, `Membership`, `CatalogGossipStore` and LMDB
-// `Catalog` (in its own folder) — over a simulated network and clock. Shared by
-// tests/engine/gossip_simulation_test.cpp and bench/gossip_bench.cpp.
+// code — each node has the daemon's own `GossipNode` (Membership, Gossip, heartbeats,
+// dialling, dropping silent links, punishing peers), a `CatalogGossipStore` (inline
+// mode) and an LMDB `Catalog` (in its own folder) — over a simulated network and clock
+// that implements GossipLinks. Shared by tests/engine/gossip_simulation_test.cpp and
+// bench/gossip_bench.cpp.
 //
 // The network
 // - Messages are delivered after a random delay in [min_delay_ms, max_delay_ms], in
@@ -11,11 +13,11 @@
 // - `crash` stops a node: it sends and receives nothing and its links die silently
 //   (like a power cut: peers notice by the missing heartbeats). `restart` starts it
 //   again with a fresh Gossip and Membership (a new process) over the same catalog.
-// - With `links` (the default) nodes dial each other as Membership says, exchange
-//   heartbeats every interval, drop links that went silent, back off failed dials, and
-//   gossip only with `Membership::live()`; a punished peer's link is closed. Without
-//   `links` every node gossips with every other running node (the benchmark's setting:
-//   the spread of a record alone).
+// - With `links` (the default) a dial succeeds at once when the target runs, is
+//   reachable and admits the dialler (a handshake), and fails otherwise; everything
+//   else — heartbeats, silence, backoff, punishment — is GossipNode's. Without `links`
+//   every node is linked to every other running node for ever (the benchmark's
+//   setting: the spread of a record alone).
 //
 // The federation: one authority key, roster 1 listing every node as a Tier-2 member
 // (site "node-<i>"), the first `publishers` nodes granted CMIP6. Every node starts
@@ -41,6 +43,7 @@
 #include "ManifestFactory.hpp"
 #include "gossip/CatalogGossipStore.hpp"
 #include "gossip/Gossip.hpp"
+#include "gossip/GossipNode.hpp"
 #include "gossip/Membership.hpp"
 #include "fedswarm/storage/Catalog.hpp"
 
@@ -129,7 +132,7 @@ class GossipSimulation {
   std::uint64_t roster_serial(std::size_t i) const;
   const SigningKey& key(std::size_t i) const;
   Catalog& catalog(std::size_t i);
-  const Gossip& gossip(std::size_t i) const;
+  const GossipNode& node(std::size_t i) const;
   const Membership& membership(std::size_t i) const;
   const SimTraffic& traffic() const { return traffic_; }
   // Sum over nodes of the gossip counters (refusals merged by reason).
@@ -137,7 +140,7 @@ class GossipSimulation {
 
  private:
   struct Node;
-  class Net;
+  class Links;
   struct Event {
     std::int64_t at = 0;
     std::uint64_t order = 0;  // FIFO among equal times
@@ -152,14 +155,14 @@ class GossipSimulation {
   void node_round(std::size_t i);
   void deliver(const Event& e);
   void send(std::uint32_t from, std::uint32_t to, const GossipMessage& m);
-  void punish(std::uint32_t from, std::uint32_t to, const std::string& reason);
+  void dial(std::uint32_t from, std::uint32_t to);
   bool reachable(std::uint32_t a, std::uint32_t b) const;
   bool linked(std::uint32_t a, std::uint32_t b) const;
   void link(std::uint32_t a, std::uint32_t b);
   void unlink(std::uint32_t a, std::uint32_t b);
-  void close_link(std::uint32_t by, std::uint32_t other, const std::string& reason, bool fault);
+  // `by` ends its link to `other`; `other` hears of it if the path works.
+  void close_link(std::uint32_t by, std::uint32_t other, const std::string& reason);
   void after_input(std::size_t i);
-  std::vector<PeerId> live_of(std::size_t i) const;
   std::uint32_t index_of(const PeerId& key) const;
   std::int64_t unix_now() const { return options_.start_unix_s + now_ms_ / 1000; }
   Roster roster_now() const;

@@ -113,6 +113,9 @@ int run_peers(Context& ctx, const PeersOptions& o, std::ostream& out);
 
 struct ComplianceOptions {
   std::string max_age = "24h";  // --max-age: exit 12 if a violation has lasted this long
+  std::string status;           // --status: only this status
+  std::optional<std::uint64_t> limit;  // --limit
+  std::uint64_t offset = 0;     // --offset
 };
 int run_compliance(Context& ctx, const ComplianceOptions& o, std::ostream& out);
 

@@ -83,27 +83,20 @@ void print(const HealthReport& r, const std::string& home, std::ostream& out) {
   }
 }
 
-// An answer from the running node, or null if it could not give one (the health view is
-// built from whatever it can say).
-nlohmann::json ask(const std::string& home, const std::string& cmd) {
-  auto a = control_request(home, {{"cmd", cmd}});
-  return a ? std::move(*a) : nlohmann::json(nullptr);
-}
-
 }  // namespace
 
 int run_health(Context& ctx, const HealthOptions&, std::ostream& out) {
-  auto served = control_request(ctx.home, {{"cmd", "health"}});
+  ControlRequest request;
+  request.cmd = ControlCommand::health;
+  auto served = control_call<HealthReport>(ctx.home, request);
   if (served) {
-    auto r = HealthReport::from_json(*served);
-    if (!r) return report_error(r.error(), ctx.json);
-    if (ctx.json) out << served->dump(2) << "\n";
-    else print(*r, ctx.home, out);
+    if (ctx.json) out << served->to_json().dump(2) << "\n";
+    else print(*served, ctx.home, out);
     return exit_ok;
   }
-  const std::string reason = served.error().reason;
-  if (reason != "node_not_running" && reason != "unknown_command") return report_error(served.error(), ctx.json);
+  if (served.error().reason != "node_not_running") return report_error(served.error(), ctx.json);
 
+  // Offline: what the catalog says, every member counted alive.
   auto home = ctx.open_home();
   if (!home) return report_error(home.error(), ctx.json);
   HealthInputs in;
@@ -112,24 +105,10 @@ int run_health(Context& ctx, const HealthOptions&, std::ostream& out) {
   in.local_site = home->config().site;
   in.compliance.local = in.local_key;
   in.compliance.config = home->config().tier_one;
-  std::optional<ComplianceSummary> served_compliance;
-  if (reason == "unknown_command") {
-    // A running node without the `health` command: its status, peers and transfers
-    // answers carry the live part.
-    auto status = control_request(ctx.home, {{"cmd", "status"}});
-    if (!status) return report_error(status.error(), ctx.json);
-    auto live = HealthLive::from_answers(*status, ask(ctx.home, "peers"), ask(ctx.home, "transfers"));
-    if (!live) return report_error(live.error(), ctx.json);
-    in.live = std::move(*live);
-    if (auto c = control_request(ctx.home, {{"cmd", "compliance"}}))
-      if (auto parsed = ComplianceReport::from_json(*c)) served_compliance = parsed->summary;
-  }
   auto catalog = home->open_catalog(true);
   if (!catalog) return report_error(catalog.error(), ctx.json);
   auto report = build_health_report(**catalog, in);
   if (!report) return report_error(report.error(), ctx.json);
-  if (served_compliance) report->compliance = *served_compliance;
-
   if (ctx.json) out << report->to_json().dump(2) << "\n";
   else print(*report, home->dir().string(), out);
   return exit_ok;

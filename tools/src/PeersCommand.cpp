@@ -9,37 +9,39 @@ namespace fedswarm::cli {
 
 namespace {
 
-std::string ms_ago(const nlohmann::json& v) {
-  if (!v.is_number()) return "never";
-  return human_age(v.get<std::int64_t>() / 1000) + " ago";
+std::string ms_ago(const std::optional<std::int64_t>& v) {
+  if (!v) return "never";
+  return human_age(*v / 1000) + " ago";
 }
 
-std::string lag_cell(const nlohmann::json& behind, const nlohmann::json& ahead) {
-  if (!behind.is_number()) return "?";
-  return std::to_string(behind.get<std::uint64_t>()) + " / " + std::to_string(ahead.get<std::uint64_t>());
+std::string lag_cell(const std::optional<std::uint64_t>& behind, const std::optional<std::uint64_t>& ahead) {
+  if (!behind) return "?";
+  return std::to_string(*behind) + " / " + std::to_string(ahead.value_or(0));
 }
 
 }  // namespace
 
 int run_peers(Context& ctx, const PeersOptions&, std::ostream& out) {
-  auto answer = control_request(ctx.home, {{"cmd", "peers"}});
+  ControlRequest request;
+  request.cmd = ControlCommand::peers;
+  auto answer = control_call<PeersAnswer>(ctx.home, request);
   if (!answer) return report_error(answer.error(), ctx.json);
   if (ctx.json) {
-    out << answer->dump(2) << "\n";
+    out << answer->to_json().dump(2) << "\n";
     return exit_ok;
   }
   Table t({"SITE", "TIER", "ADDRESS", "STATE", "LAST SEEN", "RECORDS SENT/RECV", "BYTES SENT/RECV", "LAG THEM/US",
            "BACKOFF", "LAST ERROR"});
-  for (const auto& p : (*answer)["peers"]) {
-    std::string state = p.value("state", "?");
-    if (!p.value("connected", false)) state += " (no link)";
+  for (const auto& p : answer->peers) {
+    std::string state = p.state;
+    if (!p.connected) state += " (no link)";
     std::string backoff = "-";
-    if (!p.value("connected", false) && p.value("failures", 0) > 0)
-      backoff = std::to_string(p.value("backoff_ms", 0)) + " ms, retry in " + std::to_string(p.value("next_dial_in_ms", 0)) + " ms";
-    t.add({p.value("site", ""), p.value("tier", ""), p.value("address", ""), state, ms_ago(p["last_seen_ms_ago"]),
-           std::to_string(p.value("records_sent", 0)) + " / " + std::to_string(p.value("records_received", 0)),
-           human_bytes(p.value("bytes_sent", std::uint64_t{0})) + " / " + human_bytes(p.value("bytes_received", std::uint64_t{0})),
-           lag_cell(p["behind"], p["ahead"]), backoff, p.value("connected", false) ? "" : p.value("last_error", "")});
+    if (!p.connected && p.failures > 0)
+      backoff = std::to_string(p.backoff_ms) + " ms, retry in " + std::to_string(p.next_dial_in_ms) + " ms";
+    t.add({p.site, std::string(to_string(p.tier)), p.address, state, ms_ago(p.last_seen_ms_ago),
+           std::to_string(p.records_sent) + " / " + std::to_string(p.records_received),
+           human_bytes(p.bytes_sent) + " / " + human_bytes(p.bytes_received), lag_cell(p.behind, p.ahead), backoff,
+           p.connected ? "" : p.last_error});
   }
   if (t.empty()) {
     out << "no peers: the roster lists no other member (fedswarm federation import a roster with them)\n";

@@ -10,49 +10,42 @@ namespace fedswarm::cli {
 
 namespace {
 
-int print_live_status(const nlohmann::json& s, std::ostream& out) {
-  const auto& peers = s["peers"];
-  out << "node      " << s.value("site", "") << " (" << s.value("tier", "") << "), key " << s.value("node_key", "") << "\n"
-      << "running   yes, up " << human_age(s.value("uptime_s", std::int64_t{0})) << ", listening on "
-      << s.value("listen", "") << "\n"
-      << "catalog   " << s.value("records", std::uint64_t{0}) << " records from " << s.value("authors", std::uint64_t{0})
-      << " authors\n"
-      << "roster    serial " << s.value("roster_serial", std::uint64_t{0}) << "\n"
-      << "peers     " << peers.value("up", 0) << " up, " << peers.value("suspect", 0) << " suspect, "
-      << peers.value("down", 0) << " down\n";
-  if (s.contains("capacity") && s["capacity"].is_object()) {
-    // Bytes as figures or null (not applicable, or not known yet).
-    auto bytes = [](const nlohmann::json& v) { return v.is_number() ? human_bytes(v.get<std::uint64_t>()) : std::string("-"); };
-    const auto& c = s["capacity"];
-    const bool unset = c.value("configured", std::uint64_t{0}) == 0;
-    out << "capacity  configured " << (unset ? std::string("0 (the data root's free space)") : bytes(c["configured"])) << ", roster "
-        << bytes(c.value("roster", nlohmann::json())) << "; data root " << c.value("data_root", "") << " has "
-        << bytes(c.value("data_root_free", nlohmann::json())) << " free";
-    if (c.contains("committed") && c["committed"].is_number())
-      out << "; committed to the Tier-1 rule " << bytes(c["committed"]) << " of a quota of " << bytes(c.value("quota", nlohmann::json()));
-    out << "\n";
-  }
-  const auto& g = s["gossip"];
-  out << "gossip    " << g.value("rounds", std::uint64_t{0}) << " rounds; records sent "
-      << g.value("records_sent", std::uint64_t{0}) << ", received " << g.value("records_received", std::uint64_t{0})
-      << " (stored " << g.value("records_stored", std::uint64_t{0}) << ", duplicate "
-      << g.value("records_duplicate", std::uint64_t{0}) << ", waiting for a gap "
-      << g.value("records_parked", std::uint64_t{0}) << "); " << human_bytes(g.value("bytes_sent", std::uint64_t{0}))
-      << " sent, " << human_bytes(g.value("bytes_received", std::uint64_t{0})) << " received\n";
-  if (!s["lag"].empty()) {
+int print_live_status(const StatusAnswer& s, std::ostream& out) {
+  out << "node      " << s.site << " (" << to_string(s.tier) << "), key " << to_hex(s.node_key) << "\n"
+      << "running   yes, up " << human_age(s.uptime_s) << ", listening on " << s.listen << "\n"
+      << "catalog   " << s.records << " records from " << s.authors << " authors\n"
+      << "roster    serial " << s.roster_serial << "\n"
+      << "peers     " << s.peers_up << " up, " << s.peers_suspect << " suspect, " << s.peers_down << " down\n";
+  // Bytes as figures or "-" (not applicable, or not known yet).
+  auto bytes = [](const std::optional<std::uint64_t>& v) { return v ? human_bytes(*v) : std::string("-"); };
+  const auto& c = s.capacity;
+  out << "capacity  configured " << (c.configured == 0 ? std::string("0 (the data root's free space)") : human_bytes(c.configured))
+      << ", roster " << bytes(c.roster) << "; data root " << c.data_root << " has " << bytes(c.data_root_free) << " free";
+  if (c.committed) out << "; committed to the Tier-1 rule " << bytes(c.committed) << " of a quota of " << bytes(c.quota);
+  out << "\n";
+  const auto& g = s.gossip;
+  out << "gossip    " << g.rounds << " rounds; records sent " << g.records_sent << ", received " << g.records_received
+      << " (stored " << g.records_stored << ", duplicate " << g.records_duplicate << ", waiting for a gap "
+      << g.records_parked << "); " << human_bytes(g.bytes_sent) << " sent, " << human_bytes(g.bytes_received)
+      << " received\n";
+  const auto& p = s.pipeline;
+  out << "ingest    " << p.written_records << " records written in " << p.write_groups << " commits, " << p.queued_records
+      << " queued" << (p.saturated ? " (reading from peers paused until the writer catches up)" : "") << "\n";
+  if (p.rule_rebuilding)
+    out << "tier-1    judging every version after the start: " << p.rule_judged << " of " << p.rule_versions << "\n";
+  if (!s.lag.empty()) {
     out << "\nversion-vector lag (records the peer lacks / records this node lacks):\n";
     Table t({"PEER", "THEY LACK", "WE LACK"});
-    for (const auto& l : s["lag"])
-      t.add({l.value("site", ""), l["behind"].is_number() ? std::to_string(l["behind"].get<std::uint64_t>()) : "? (no digest yet)",
-             l["ahead"].is_number() ? std::to_string(l["ahead"].get<std::uint64_t>()) : "?"});
+    for (const auto& l : s.lag)
+      t.add({l.site, l.behind ? std::to_string(*l.behind) : "? (no digest yet)", l.ahead ? std::to_string(*l.ahead) : "?"});
     t.print(out);
   }
   out << "\nrefused (by reason):";
-  if (s["refused"].empty()) out << " none\n";
+  if (s.refused.empty()) out << " none\n";
   else {
     out << "\n";
     Table t({"REASON", "COUNT"});
-    for (const auto& [reason, n] : s["refused"].items()) t.add({reason, std::to_string(n.get<std::uint64_t>())});
+    for (const auto& [reason, n] : s.refused) t.add({reason, std::to_string(n)});
     t.print(out);
   }
   return exit_ok;
@@ -61,9 +54,11 @@ int print_live_status(const nlohmann::json& s, std::ostream& out) {
 }  // namespace
 
 int run_status(Context& ctx, const StatusOptions&, std::ostream& out) {
-  auto live = control_request(ctx.home, {{"cmd", "status"}});
+  ControlRequest request;
+  request.cmd = ControlCommand::status;
+  auto live = control_call<StatusAnswer>(ctx.home, request);
   if (live) {
-    if (ctx.json) out << live->dump(2) << "\n";
+    if (ctx.json) out << live->to_json().dump(2) << "\n";
     else print_live_status(*live, out);
     return exit_ok;
   }

@@ -46,49 +46,52 @@ int offline(Context& ctx, std::ostream& out) {
 
 int run_transfers(Context& ctx, const TransfersOptions& o, std::ostream& out) {
   if (o.resume) {
-    auto resumed = control_request(ctx.home, {{"cmd", "resume"}, {"instance_id", *o.resume}});
-    if (!resumed) {
-      Error e = resumed.error();
-      if (e.reason == "node_not_running")
-        e.message = "the node is not running: paused transfers resume when it starts (fedswarm node run)";
-      return report_error(e, ctx.json);
+    ControlRequest r;
+    r.cmd = ControlCommand::resume;
+    r.instance_id = *o.resume;
+    auto resumed = control_request(ctx.home, r.to_json());
+    std::optional<Error> e;
+    if (!resumed) e = resumed.error();
+    else e = error_from_json(*resumed);
+    if (e) {
+      if (e->reason == "node_not_running")
+        e->message = "the node is not running: paused transfers resume when it starts (fedswarm node run)";
+      return report_error(*e, ctx.json);
     }
     if (!ctx.json) out << "resumed " << (o.resume->empty() ? std::string("every paused transfer") : *o.resume) << "\n";
   }
-  auto answer = control_request(ctx.home, {{"cmd", "transfers"}});
+  ControlRequest request;
+  request.cmd = ControlCommand::transfers;
+  auto answer = control_call<TransfersAnswer>(ctx.home, request);
   if (!answer) {
     if (answer.error().reason == "node_not_running") return offline(ctx, out);
     return report_error(answer.error(), ctx.json);
   }
   if (ctx.json) {
-    out << answer->dump(2) << "\n";
+    out << answer->to_json().dump(2) << "\n";
     return exit_ok;
   }
   const bool tty = ::isatty(STDOUT_FILENO);
   Table t({"DATASET VERSION", "STATE", "PROGRESS", "RATE DOWN/UP", "PEERS", "ETA", "LAST ERROR"});
   std::size_t shown = 0;
-  for (const auto& x : (*answer)["transfers"]) {
-    const bool seed = x.value("kind", "") == "seed";
-    if (seed && !o.all) continue;
+  for (const auto& x : answer->transfers) {
+    if (x.kind == "seed" && !o.all) continue;
     ++shown;
-    const auto done = x.value("bytes_done", std::uint64_t{0}), total = x.value("bytes_total", std::uint64_t{0});
-    std::string progress = human_bytes(done) + " / " + human_bytes(total);
-    if (tty && total > 0) progress = render_bar(done, total, 20) + " " + progress;
-    else if (total > 0) progress += " (" + std::to_string(done * 100 / total) + "%)";
-    t.add({x.value("instance_id", ""), x.value("activity", x.value("state", "")), progress,
-           rate(x.value("download_rate", std::int64_t{0})) + " / " + rate(x.value("upload_rate", std::int64_t{0})),
-           std::to_string(x.value("peers", 0)), eta(x.value("eta_s", std::int64_t{-1})), x.value("last_error", "")});
+    std::string progress = human_bytes(x.bytes_done) + " / " + human_bytes(x.bytes_total);
+    if (tty && x.bytes_total > 0) progress = render_bar(x.bytes_done, x.bytes_total, 20) + " " + progress;
+    else if (x.bytes_total > 0) progress += " (" + std::to_string(x.bytes_done * 100 / x.bytes_total) + "%)";
+    t.add({x.instance_id, x.activity.empty() ? x.state : x.activity, progress,
+           rate(x.download_rate) + " / " + rate(x.upload_rate), std::to_string(x.peers), eta(x.eta_s), x.last_error});
   }
   if (shown == 0) out << "no active transfers" << (o.all ? "" : " (seeds hidden; --all shows them)") << "\n";
   else t.print(out);
-  if (answer->contains("counters")) {
-    const auto& c = (*answer)["counters"];
-    out << "placed " << c.value("placed", 0) << ", verification failures " << c.value("verify_failures", 0)
-        << ", local faults re-checked " << c.value("local_faults", 0)
-        << ", corrupt pieces " << c.value("hash_failures", 0) << ", disk errors " << c.value("file_errors", 0);
-    if (!c["banned_peers"].empty()) {
+  if (answer->counters) {
+    const auto& c = *answer->counters;
+    out << "placed " << c.placed << ", verification failures " << c.verify_failures << ", local faults re-checked "
+        << c.local_faults << ", corrupt pieces " << c.hash_failures << ", disk errors " << c.file_errors;
+    if (!c.banned_peers.empty()) {
       out << ", banned peers:";
-      for (const auto& b : c["banned_peers"]) out << " " << b.get<std::string>();
+      for (const auto& b : c.banned_peers) out << " " << b;
     }
     out << "\n";
   }

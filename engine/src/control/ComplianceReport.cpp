@@ -1,5 +1,8 @@
 #include "fedswarm/engine/ComplianceReport.hpp"
 
+#include "fedswarm/policy/ViolatingSince.hpp"
+#include "replication/CatalogCaseSource.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -10,12 +13,6 @@ namespace fedswarm {
 namespace {
 
 constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
-
-// Record times are network data: never let arithmetic on them overflow.
-std::int64_t add_time(std::int64_t a, std::int64_t b) {
-  if (b > 0 && a > kMaxTime - b) return kMaxTime;
-  return a + b;
-}
 
 std::int64_t non_negative(std::int64_t a, std::int64_t b) { return a > b ? a - b : 0; }
 
@@ -46,52 +43,6 @@ constexpr std::array kBlockers = {TierOneBlocker::none, TierOneBlocker::no_eligi
 
 Error bad_report(const std::string& what) {
   return make_error(Errc::invalid, "bad_compliance_report", "the compliance report is malformed: " + what);
-}
-
-// When a violation began, as far as the records tell (see the header): the latest event
-// that can end a compliant or pending state. Only Tier-1 members outside the primary's
-// site matter, as in the rule.
-std::int64_t violating_since(const TierOneVersion& v, const TierOneSnapshot& s, const std::vector<std::size_t>& replicas,
-                             const std::vector<std::size_t>& claims, const TierOneConfig& config, std::int64_t now) {
-  std::map<PublicKey, const TierOneMember*> members;
-  for (const auto& m : s.members)
-    if (m.site != v.primary_site && m.key != v.primary) members.emplace(m.key, &m);
-  auto gone_at = [&](const TierOneMember& m) -> std::optional<std::int64_t> {
-    if (m.alive) return std::nullopt;
-    const std::int64_t t = add_time(m.down_since, config.grace_seconds);
-    return t <= now ? std::optional<std::int64_t>(t) : std::nullopt;
-  };
-  std::map<PublicKey, const ReplicaLocation*> latest_replica;
-  for (std::size_t i : replicas) {
-    const auto& r = s.replicas[i].location;
-    auto& slot = latest_replica[r.node];
-    if (!slot || newer_replica(r, *slot)) slot = &r;
-  }
-  std::map<PublicKey, const ClaimInfo*> latest_claim;
-  for (std::size_t i : claims) {
-    const auto& c = s.claims[i].claim;
-    auto& slot = latest_claim[c.node];
-    if (!slot || newer_claim(c, *slot)) slot = &c;
-  }
-  std::int64_t since = v.published_at;
-  for (const auto& [key, r] : latest_replica) {
-    auto m = members.find(key);
-    if (m == members.end()) continue;
-    if (r->state == ReplicaState::dropped) since = std::max(since, r->at);
-    else if (auto t = gone_at(*m->second)) since = std::max(since, *t);
-  }
-  for (const auto& [key, c] : latest_claim) {
-    auto m = members.find(key);
-    if (m == members.end()) continue;
-    if (c->action == ClaimAction::release) {
-      since = std::max(since, c->made_at);
-      continue;
-    }
-    const std::int64_t deadline = config.effective_deadline(*c);
-    if (deadline < now) since = std::max(since, deadline);
-    else if (auto t = gone_at(*m->second)) since = std::max(since, *t);
-  }
-  return std::min(since, now);
 }
 
 }  // namespace
@@ -160,7 +111,15 @@ nlohmann::json ComplianceReport::to_json() const {
                     {"violating_since", violating ? nlohmann::json(e.violating_since) : nlohmann::json(nullptr)},
                     {"violating_for_s", violating ? nlohmann::json(e.violating_for) : nlohmann::json(nullptr)}});
   }
-  return {{"generated_at", generated_at}, {"summary", summary.to_json()}, {"versions", std::move(rows)}};
+  return {{"generated_at", generated_at},
+          {"summary", summary.to_json()},
+          {"status", status_filter ? nlohmann::json(std::string(to_string(*status_filter))) : nlohmann::json(nullptr)},
+          {"offset", offset},
+          {"matching", matching},
+          {"rebuilding", rebuilding},
+          {"judged", judged},
+          {"total", total},
+          {"versions", std::move(rows)}};
 }
 
 Result<ComplianceReport> ComplianceReport::from_json(const nlohmann::json& j) {
@@ -173,6 +132,12 @@ Result<ComplianceReport> ComplianceReport::from_json(const nlohmann::json& j) {
   r.summary = *summary;
   try {
     r.generated_at = j.value("generated_at", std::int64_t{0});
+    r.offset = j.value("offset", std::uint64_t{0});
+    r.matching = j.value("matching", std::uint64_t{0});
+    r.rebuilding = j.value("rebuilding", false);
+    r.judged = j.value("judged", std::uint64_t{0});
+    r.total = j.value("total", std::uint64_t{0});
+    if (auto st = j.find("status"); st != j.end() && st->is_string()) r.status_filter = enum_from(st->get<std::string>(), kStatuses);
     // Nullable fields: absent and null both mean "does not apply".
     auto opt_string = [](const nlohmann::json& o, const char* k) {
       auto it = o.find(k);
@@ -292,8 +257,17 @@ ComplianceReport make_compliance_report(const TierOneSnapshot& snapshot, const T
         if (d.blocker != TierOneBlocker::none) ++sum.blocked;
         sum.violating_bytes += v.size;
         if (auto a = d.assignee()) e.assignee = site(*a);
-        e.violating_since = violating_since(v, snapshot, of(replicas, d.instance_id), of(claims, d.instance_id),
-                                            in.config, in.now);
+        {
+          std::vector<ReplicaLocation> reps;
+          std::vector<ClaimInfo> cls;
+          for (std::size_t i : of(replicas, d.instance_id)) reps.push_back(snapshot.replicas[i].location);
+          for (std::size_t i : of(claims, d.instance_id)) cls.push_back(snapshot.claims[i].claim);
+          TierOneCase c;
+          c.version = v;
+          c.replicas = reps;
+          c.claims = cls;
+          e.violating_since = violating_since(c, snapshot.members, in.config, in.now);
+        }
         e.violating_for = non_negative(in.now, e.violating_since);
         sum.longest_violation = std::max(sum.longest_violation, e.violating_for);
         break;
@@ -318,21 +292,162 @@ ComplianceReport compliance_report(const ReplicationState& state, const std::opt
   return make_compliance_report(snapshot, evaluated, in);
 }
 
-Result<ComplianceReport> build_compliance_report(const Catalog& catalog, const ComplianceInputs& in) {
-  FEDSWARM_ASSIGN_OR_RETURN(auto state, catalog.replication_state());
+// --- at scale ------------------------------------------------------------------------------
+
+ComplianceEntry compliance_entry(const TierOneCase& c, const TierOneDecision& d, std::span<const TierOneMember> members,
+                                 const ComplianceInputs& in) {
+  auto site = [&](const PublicKey& k) {
+    for (const auto& m : members)
+      if (m.key == k && !m.site.empty()) return m.site;
+    return short_key(k);
+  };
+  const TierOneVersion& v = c.version;
+  ComplianceEntry e;
+  e.instance_id = d.instance_id;
+  e.size = v.size;
+  e.primary_site = v.primary_site;
+  e.published_at = v.published_at;
+  e.age = non_negative(in.now, v.published_at);
+  e.status = d.status;
+  e.cause = d.cause;
+  e.blocker = d.blocker;
+  for (const auto& h : d.holders) e.holders.push_back(site(h));
+  switch (d.status) {
+    case TierOneStatus::pending: {
+      const auto claimant = d.claimant();
+      if (claimant) e.claimant = site(*claimant);
+      e.deadline = d.deadline;
+      if (claimant && in.local && *in.local == *claimant && in.local_progress)
+        if (auto p = in.local_progress->find(d.instance_id); p != in.local_progress->end())
+          e.bytes_done = std::min(p->second, v.size);
+      break;
+    }
+    case TierOneStatus::violating:
+      if (auto a = d.assignee()) e.assignee = site(*a);
+      e.violating_since = violating_since(c, members, in.config, in.now);
+      e.violating_for = non_negative(in.now, e.violating_since);
+      break;
+    default: break;
+  }
+  return e;
+}
+
+ComplianceSummary compliance_summary(const TierOneCounts& counts, std::size_t tier1_members, bool liveness_known,
+                                     std::int64_t now) {
+  ComplianceSummary s;
+  s.versions = counts.versions;
+  s.compliant = counts.compliant;
+  s.pending = counts.pending;
+  s.violating = counts.violating;
+  s.exempt = counts.exempt;
+  s.blocked = counts.blocked;
+  s.violating_bytes = counts.violating_bytes;
+  s.longest_violation = counts.violating > 0 ? non_negative(now, counts.oldest_violation) : 0;
+  s.tier1_members = tier1_members;
+  s.liveness_known = liveness_known;
+  return s;
+}
+
+Result<std::vector<TierOneMember>> tier_one_members(const Catalog& catalog, const std::optional<Roster>& roster,
+                                                    const std::optional<LivenessMap>& liveness) {
+  std::vector<TierOneMember> members;
+  if (!roster) return members;
+  members = TierOneMember::of(*roster);
+  for (auto& m : members) {
+    if (liveness)
+      if (auto it = liveness->find(m.key); it != liveness->end()) {
+        m.alive = it->second.alive;
+        m.down_since = it->second.down_since;
+      }
+    FEDSWARM_ASSIGN_OR_RETURN(NodeTotals t, catalog.node_totals(m.key));
+    m.committed = t.complete_bytes;
+  }
+  return members;
+}
+
+Result<ComplianceReport> compliance_page(const TierOneTracker& tracker, TierOneCaseSource& source,
+                                         const ComplianceInputs& in, std::optional<TierOneStatus> status,
+                                         std::uint64_t offset, std::uint64_t limit) {
+  ComplianceReport r;
+  r.generated_at = in.now;
+  r.summary = compliance_summary(tracker.counts(), tracker.members().size(), in.liveness.has_value(), in.now);
+  r.status_filter = status;
+  r.offset = offset;
+  r.rebuilding = tracker.rebuilding();
+  std::tie(r.judged, r.total) = tracker.rebuild_progress();
+  const auto& c = tracker.counts();
+  auto count_of = [&](TierOneStatus st) -> std::uint64_t {
+    switch (st) {
+      case TierOneStatus::compliant: return c.compliant;
+      case TierOneStatus::pending: return c.pending;
+      case TierOneStatus::violating: return c.violating;
+      case TierOneStatus::exempt: return c.exempt;
+    }
+    return 0;
+  };
+  // Report order: what needs an operator first.
+  std::vector<TierOneStatus> order = {TierOneStatus::violating, TierOneStatus::pending, TierOneStatus::compliant,
+                                      TierOneStatus::exempt};
+  if (status) order = {*status};
+  std::vector<std::uint32_t> docs;
+  std::uint64_t skip = offset;
+  for (auto st : order) {
+    const std::uint64_t n = count_of(st);
+    r.matching += n;
+    if (skip >= n) {
+      skip -= n;
+      continue;
+    }
+    if (docs.size() >= limit) continue;
+    auto page = tracker.page(st, static_cast<std::size_t>(skip), static_cast<std::size_t>(limit - docs.size()));
+    skip = 0;
+    docs.insert(docs.end(), page.begin(), page.end());
+  }
+  if (docs.empty()) return r;
+  FEDSWARM_ASSIGN_OR_RETURN(auto cases, source.load(docs));
+  const TierOneRule rule(in.config);
+  for (const auto& cd : cases) {
+    const TierOneCase view = cd.view();
+    const TierOneDecision d = rule.judge(view, tracker.members(), in.now);
+    r.versions.push_back(compliance_entry(view, d, tracker.members(), in));
+  }
+  return r;
+}
+
+std::unique_ptr<TierOneCaseSource> catalog_case_source(const Catalog& catalog) {
+  return std::make_unique<CatalogCaseSource>(catalog);
+}
+
+Result<TierOneTracker> offline_tracker(const Catalog& catalog, const ComplianceInputs& in) {
   FEDSWARM_ASSIGN_OR_RETURN(auto roster, catalog.roster());
+  TierOneTrackerInput ti;
+  ti.now = in.now;
+  FEDSWARM_ASSIGN_OR_RETURN(ti.members, tier_one_members(catalog, roster, in.liveness));
+  TierOneTracker tracker(in.config);
+  CatalogCaseSource source(catalog);
+  for (;;) {
+    FEDSWARM_ASSIGN_OR_RETURN(auto round, tracker.round(ti, source));
+    if (!round.rebuilding) break;
+  }
+  return tracker;
+}
+
+Result<ComplianceReport> build_compliance_report(const Catalog& catalog, const ComplianceInputs& in,
+                                                 std::optional<TierOneStatus> status, std::uint64_t offset,
+                                                 std::uint64_t limit) {
+  FEDSWARM_ASSIGN_OR_RETURN(TierOneTracker tracker, offline_tracker(catalog, in));
+  ComplianceInputs with = in;
   if (in.local && !in.local_progress) {
     // The local rows are the only progress the catalog knows: the node saves bytes_done
     // with its resume data, so offline this is the figure of its last save.
     FEDSWARM_ASSIGN_OR_RETURN(auto locals, catalog.locals());
-    ComplianceInputs with = in;
     with.local_progress.emplace();
     for (const auto& l : locals)
       if (l.state != LocalState::complete && l.state != LocalState::dropped && l.state != LocalState::quarantined)
         (*with.local_progress)[l.instance_id] = l.bytes_done;
-    return compliance_report(state, roster, with);
   }
-  return compliance_report(state, roster, in);
+  CatalogCaseSource source(catalog);
+  return compliance_page(tracker, source, with, status, offset, limit);
 }
 
 }  // namespace fedswarm

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -53,14 +54,13 @@ struct ControlSession : std::enable_shared_from_this<ControlSession> {
 
 }  // namespace
 
-ControlServer::ControlServer(asio::io_context& io, std::filesystem::path path, Handler handler)
-    : path_(std::move(path)), handler_(std::move(handler)), acceptor_(io) {}
+ControlServer::ControlServer(std::filesystem::path path, Handler handler)
+    : path_(std::move(path)), handler_(std::move(handler)), acceptor_(io_) {}
 
 ControlServer::~ControlServer() { close(); }
 
-Result<std::unique_ptr<ControlServer>> ControlServer::open(asio::io_context& io, const std::filesystem::path& path,
-                                                           Handler handler) {
-  std::unique_ptr<ControlServer> s(new ControlServer(io, path, std::move(handler)));
+Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::filesystem::path& path, Handler handler) {
+  std::unique_ptr<ControlServer> s(new ControlServer(path, std::move(handler)));
   std::error_code fec;
   std::filesystem::remove(path, fec);
   boost::system::error_code ec;
@@ -77,6 +77,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(asio::io_context& io,
   ::chmod(path.c_str(), 0600);
   s->open_ = true;
   s->accept();
+  for (int i = 0; i < kThreads; ++i) s->threads_.emplace_back([srv = s.get()] { srv->io_.run(); });
   return s;
 }
 
@@ -89,12 +90,19 @@ void ControlServer::accept() {
 }
 
 void ControlServer::close() {
-  if (!open_) return;
-  open_ = false;
-  boost::system::error_code ec;
-  acceptor_.close(ec);
-  std::error_code fec;
-  std::filesystem::remove(path_, fec);
+  if (open_.exchange(false)) {
+    asio::post(io_, [this] {
+      boost::system::error_code ec;
+      acceptor_.close(ec);
+    });
+    std::error_code fec;
+    std::filesystem::remove(path_, fec);
+  }
+  // Sessions in progress finish (each is bounded by its 5 s timer); then the threads end.
+  io_.stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
 }
 
 }  // namespace fedswarm

@@ -3,11 +3,17 @@
 //
 // Contract
 // - `open` removes a stale socket file (the caller holds the home's node lock, so no
-//   other node can be using it), binds with mode 0600 and starts accepting.
-// - Requests are handled on the io thread that runs the io_context; `handler` returns
-//   the answer object. A request line over 64 KiB or silent for 5 s is dropped.
-// - `close` stops accepting and removes the socket file.
+//   other node can be using it), binds with mode 0600 and starts accepting on its own
+//   threads (kThreads): nothing of it runs on the node's io thread.
+// - `handler` runs on one of those threads, may block (it gathers the answer from the
+//   node's threads) and returns the answer object; a slow request holds one thread,
+//   not the others. A request line over 64 KiB or silent for 5 s is dropped.
+// - `close` stops accepting, waits for the threads and removes the socket file.
 #pragma once
+
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -24,19 +30,23 @@ class ControlServer {
  public:
   using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
 
-  static Result<std::unique_ptr<ControlServer>> open(boost::asio::io_context& io, const std::filesystem::path& path,
-                                                     Handler handler);
+  // Requests answered at once.
+  static constexpr int kThreads = 2;
+
+  static Result<std::unique_ptr<ControlServer>> open(const std::filesystem::path& path, Handler handler);
   ~ControlServer();
   void close();
 
  private:
-  ControlServer(boost::asio::io_context& io, std::filesystem::path path, Handler handler);
+  ControlServer(std::filesystem::path path, Handler handler);
   void accept();
 
   std::filesystem::path path_;
   Handler handler_;
+  boost::asio::io_context io_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
-  bool open_ = false;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> open_{false};
 };
 
 }  // namespace fedswarm

@@ -8,9 +8,6 @@ namespace fedswarm {
 
 namespace {
 
-Error bad_answer(const std::string& what) {
-  return make_error(Errc::invalid, "bad_node_answer", "the node's answer is malformed: " + what);
-}
 Error bad_report(const std::string& what) {
   return make_error(Errc::invalid, "bad_health_report", "the health report is malformed: " + what);
 }
@@ -26,69 +23,44 @@ std::optional<T> read_nullable(const nlohmann::json& o, const char* key) {
   return it->get<T>();
 }
 
-std::uint64_t rate_of(const nlohmann::json& t, const char* key) {
-  auto it = t.find(key);
-  if (it == t.end() || !it->is_number()) return 0;
-  const double r = it->get<double>();
-  return r > 0 ? static_cast<std::uint64_t>(r) : 0;
-}
 
 }  // namespace
 
 // --- live state ----------------------------------------------------------------------------
 
-Result<HealthLive> HealthLive::from_answers(const nlohmann::json& status, const nlohmann::json& peers,
-                                            const nlohmann::json& transfers) {
-  if (!status.is_object()) return bad_answer("status is not an object");
+HealthLive HealthLive::from(const StatusAnswer& status, const PeersAnswer* peers, const TransfersAnswer* transfers) {
   HealthLive h;
-  try {
-    h.uptime = status.value("uptime_s", std::int64_t{0});
-    if (auto r = status.find("refused"); r != status.end() && r->is_object())
-      for (const auto& [reason, n] : r->items()) h.refusals[reason] = n.get<std::uint64_t>();
-    std::set<std::string> banned;
-    bool counted = false;
-    if (auto s = status.find("swarm"); s != status.end() && s->is_object()) {
-      h.fetching = s->value("fetching", std::uint64_t{0});
-      h.seeding = s->value("seeding", std::uint64_t{0});
-      h.paused = s->value("paused", std::uint64_t{0});
-      counted = true;
-      if (auto b = s->find("banned_peers"); b != s->end() && b->is_array())
-        for (const auto& x : *b) banned.insert(x.get<std::string>());
-    }
-    if (!peers.is_null()) {
-      if (!peers.is_object() || !peers.contains("peers") || !peers["peers"].is_array())
-        return bad_answer("peers has no list of peers");
-      for (const auto& p : peers["peers"]) {
-        auto key = fixed_from_hex<32>(p.value("key", ""));
-        if (!key) return bad_answer("a peer's key is not hex");
-        SiteLink l;
-        l.state = p.value("state", "unknown");
-        l.behind = read_nullable<std::uint64_t>(p, "behind");
-        l.ahead = read_nullable<std::uint64_t>(p, "ahead");
-        if (auto ms = read_nullable<std::int64_t>(p, "last_seen_ms_ago")) l.last_seen_ago = *ms / 1000;
-        h.links[*key] = std::move(l);
-      }
-    }
-    if (!transfers.is_null()) {
-      if (!transfers.is_object()) return bad_answer("transfers is not an object");
-      if (auto ts = transfers.find("transfers"); ts != transfers.end() && ts->is_array())
-        for (const auto& t : *ts) {
-          h.download_rate += rate_of(t, "download_rate");
-          h.upload_rate += rate_of(t, "upload_rate");
-          if (counted) continue;
-          // An answer from a node whose status has no swarm block: count here.
-          if (t.value("state", "") == "paused") ++h.paused;
-          else if (t.value("kind", "") == "seed") ++h.seeding;
-          else ++h.fetching;
-        }
-      if (auto c = transfers.find("counters"); c != transfers.end() && c->is_object())
-        if (auto b = c->find("banned_peers"); b != c->end() && b->is_array())
-          for (const auto& x : *b) banned.insert(x.get<std::string>());
-    }
-    h.banned_peers.assign(banned.begin(), banned.end());
-  } catch (const nlohmann::json::exception& e) {
-    return bad_answer(e.what());
+  h.uptime = status.uptime_s;
+  h.refusals = status.refused;
+  std::set<std::string> banned;
+  if (status.swarm) {
+    h.fetching = status.swarm->fetching;
+    h.seeding = status.swarm->seeding;
+    h.paused = status.swarm->paused;
+    banned.insert(status.swarm->banned_peers.begin(), status.swarm->banned_peers.end());
   }
+  if (peers)
+    for (const auto& p : peers->peers) {
+      SiteLink l;
+      l.state = p.state;
+      l.behind = p.behind;
+      l.ahead = p.ahead;
+      if (p.last_seen_ms_ago) l.last_seen_ago = *p.last_seen_ms_ago / 1000;
+      h.links[p.key] = std::move(l);
+    }
+  if (transfers) {
+    for (const auto& t : transfers->transfers) {
+      h.download_rate += static_cast<std::uint64_t>(std::max<std::int64_t>(t.download_rate, 0));
+      h.upload_rate += static_cast<std::uint64_t>(std::max<std::int64_t>(t.upload_rate, 0));
+      if (status.swarm) continue;
+      // An answer from a node whose status has no swarm block: count here.
+      if (t.state == "paused") ++h.paused;
+      else if (t.kind == "seed") ++h.seeding;
+      else ++h.fetching;
+    }
+    if (transfers->counters) banned.insert(transfers->counters->banned_peers.begin(), transfers->counters->banned_peers.end());
+  }
+  h.banned_peers.assign(banned.begin(), banned.end());
   return h;
 }
 
@@ -273,14 +245,74 @@ HealthReport make_health_report(const ReplicationState& state, const std::option
   return r;
 }
 
-Result<HealthReport> build_health_report(const Catalog& catalog, const HealthInputs& in) {
-  FEDSWARM_ASSIGN_OR_RETURN(auto state, catalog.replication_state());
+Result<HealthReport> health_report(const Catalog& catalog, const HealthInputs& in, const ComplianceSummary& compliance,
+                                   const std::map<PublicKey, std::uint64_t>& committed) {
   FEDSWARM_ASSIGN_OR_RETURN(auto roster, catalog.roster());
   FEDSWARM_ASSIGN_OR_RETURN(auto conflicts, catalog.conflicts());
+  HealthReport r;
+  r.generated_at = in.now;
+  r.local_site = in.local_site;
+  r.local_key = in.local_key;
+  r.running = in.live.has_value();
+  r.compliance = compliance;
+  if (roster) {
+    r.federation = roster->federation;
+    r.roster_serial = roster->serial;
+    for (const auto& m : roster->members) {
+      SiteHealth s;
+      s.key = m.key;
+      s.site = m.site;
+      s.tier = m.tier;
+      s.local = m.key == in.local_key;
+      if (s.local) {
+        s.state = r.running ? "self" : "stopped";
+        if (in.live) {
+          s.download_rate = in.live->download_rate;
+          s.upload_rate = in.live->upload_rate;
+        }
+      } else if (!in.live) {
+        s.state = "unknown";
+      } else if (auto it = in.live->links.find(m.key); it != in.live->links.end()) {
+        s.state = it->second.state;
+        s.behind = it->second.behind;
+        s.ahead = it->second.ahead;
+        s.last_seen_ago = it->second.last_seen_ago;
+      } else {
+        s.state = "unknown";  // a member the node has not loaded yet (a newer roster)
+      }
+      FEDSWARM_ASSIGN_OR_RETURN(NodeTotals t, catalog.node_totals(m.key));
+      s.versions_held = t.held_versions;
+      s.bytes_held = t.held_bytes;
+      s.capacity = m.capacity;
+      auto c = committed.find(m.key);
+      s.committed = c != committed.end() ? c->second : t.complete_bytes;
+      s.free_capacity = s.capacity > s.committed ? s.capacity - s.committed : 0;
+      r.sites.push_back(std::move(s));
+    }
+  }
+  if (in.live) {
+    r.uptime = in.live->uptime;
+    r.fetching = in.live->fetching;
+    r.seeding = in.live->seeding;
+    r.paused = in.live->paused;
+    r.refusals = in.live->refusals;
+    r.banned_peers = in.live->banned_peers;
+  }
+  for (const auto& c : conflicts) {
+    const RosterMember* m = roster ? roster->member(c.author) : nullptr;
+    r.conflicts.push_back({c.instance_id, m ? m->site : short_key(c.author), c.seen_at});
+  }
+  return r;
+}
+
+Result<HealthReport> build_health_report(const Catalog& catalog, const HealthInputs& in) {
   ComplianceInputs ci = in.compliance;
   ci.now = in.now;
-  const ComplianceReport compliance = compliance_report(state, roster, ci);
-  return make_health_report(state, roster, conflicts, compliance.summary, in);
+  FEDSWARM_ASSIGN_OR_RETURN(TierOneTracker tracker, offline_tracker(catalog, ci));
+  std::map<PublicKey, std::uint64_t> committed;
+  for (const auto& m : tracker.members()) committed[m.key] = m.committed;
+  return health_report(catalog, in, compliance_summary(tracker.counts(), tracker.members().size(), ci.liveness.has_value(), in.now),
+                       committed);
 }
 
 }  // namespace fedswarm

@@ -1,99 +1,108 @@
 #include "gossip/CatalogGossipStore.hpp"
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 namespace fedswarm {
 
-// Runs index-parallel jobs on a few worker threads plus the caller. Signature checks
-// cost ~50 µs each, so work is handed out one index at a time from an atomic counter.
-class CatalogGossipStore::Pool {
+// One thread running read jobs in order.
+class CatalogGossipStore::Reader {
  public:
-  explicit Pool(unsigned workers) {
-    threads_.reserve(workers);
-    for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
-  }
-
-  ~Pool() {
+  Reader() : thread_([this] { loop(); }) {}
+  ~Reader() { stop(); }
+  void post(std::function<void()> job) {
     {
       std::lock_guard lock(mu_);
-      stop_ = true;
+      if (stopping_) return;
+      jobs_.push_back(std::move(job));
     }
-    wake_.notify_all();
-    for (auto& t : threads_) t.join();
+    cv_.notify_one();
   }
-
-  unsigned size() const { return static_cast<unsigned>(threads_.size()); }
-
-  // Calls fn(i) for every i in [0, n) and returns when all calls have returned.
-  void run(std::size_t n, const std::function<void(std::size_t)>& fn) {
+  void stop() {
     {
       std::lock_guard lock(mu_);
-      fn_ = &fn;
-      end_ = n;
-      next_.store(0);
-      ++generation_;
+      stopping_ = true;
+      jobs_.clear();
     }
-    wake_.notify_all();
-    drain(fn, n);
-    // Workers that joined this generation must leave before `fn` goes out of scope.
-    std::unique_lock lock(mu_);
-    idle_.wait(lock, [&] { return busy_ == 0; });
-    fn_ = nullptr;
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
   }
 
  private:
-  void drain(const std::function<void(std::size_t)>& fn, std::size_t n) {
-    for (std::size_t i = next_.fetch_add(1); i < n; i = next_.fetch_add(1)) fn(i);
-  }
-
-  void work() {
-    std::uint64_t seen = 0;
-    std::unique_lock lock(mu_);
+  void loop() {
     for (;;) {
-      wake_.wait(lock, [&] { return stop_ || (generation_ != seen && fn_ != nullptr); });
-      if (stop_) return;
-      seen = generation_;
-      const auto* fn = fn_;
-      const std::size_t n = end_;
-      ++busy_;
-      lock.unlock();
-      drain(*fn, n);
-      lock.lock();
-      if (--busy_ == 0) idle_.notify_all();
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
     }
   }
-
   std::mutex mu_;
-  std::condition_variable wake_, idle_;
-  const std::function<void(std::size_t)>* fn_ = nullptr;
-  std::size_t end_ = 0;
-  std::atomic<std::size_t> next_{0};
-  std::uint64_t generation_ = 0;
-  unsigned busy_ = 0;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 CatalogGossipStore::CatalogGossipStore(Catalog& catalog, CatalogGossipStoreOptions options)
     : catalog_(catalog), options_(std::move(options)) {
-  unsigned threads = options_.verify_threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  if (threads > 1) pool_ = std::make_unique<Pool>(threads - 1);
-  refresh_roster_serial();
-  reported_serial_ = roster_serial_;
+  // The starting state is read once, on the constructing thread (before the node runs).
+  apply(snapshot(true));
+  new_roster_.reset();  // the caller reads the roster it starts with itself
+  if (auto a = catalog_.authority()) authority_ = *a;
+  if (!options_.post) return;
+  CatalogWriterOptions wo;
+  wo.verify_threads = options_.verify_threads;
+  wo.max_queued_records = options_.max_queued_records;
+  wo.now = options_.now;
+  writer_ = std::make_unique<CatalogWriter>(catalog_, wo);
+  reader_ = std::make_unique<Reader>();
+  writer_->set_on_level([this, alive = std::weak_ptr<int>(alive_)](bool saturated) {
+    post([this, alive, saturated] {
+      if (alive.expired()) return;
+      saturated_ = saturated;
+      if (on_saturation_) on_saturation_(saturated);
+    });
+  });
+  writer_->set_on_committed([this, alive = std::weak_ptr<int>(alive_)](const std::vector<IngestResult>& results) {
+    // On the write thread, right after the commit: what the owner must know next.
+    std::vector<std::string> touched;
+    bool roster = false;
+    for (const auto& r : results) {
+      touched.insert(touched.end(), r.touched.begin(), r.touched.end());
+      roster |= r.roster_changed;
+    }
+    Snapshot s = snapshot(roster);
+    post([this, alive, s = std::move(s), touched = std::move(touched), roster]() mutable {
+      if (alive.expired()) return;
+      apply(std::move(s));
+      if (on_stored_) on_stored_(touched, roster);
+    });
+  });
 }
 
-CatalogGossipStore::~CatalogGossipStore() = default;
+CatalogGossipStore::~CatalogGossipStore() {
+  alive_.reset();
+  stop();
+}
 
-unsigned CatalogGossipStore::verify_threads() const { return pool_ ? pool_->size() + 1 : 1; }
+void CatalogGossipStore::stop() {
+  if (writer_) writer_->stop();
+  if (reader_) reader_->stop();
+}
 
 std::int64_t CatalogGossipStore::now() const {
   if (options_.now) return options_.now();
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void CatalogGossipStore::post(std::function<void()> f) {
+  if (options_.post) options_.post(std::move(f));
+  else f();
 }
 
 void CatalogGossipStore::failed(const Error& e) {
@@ -101,137 +110,158 @@ void CatalogGossipStore::failed(const Error& e) {
   last_error_ = e;
 }
 
-void CatalogGossipStore::refresh_roster_serial() {
-  auto r = catalog_.roster();
-  if (!r) return failed(r.error());
-  roster_serial_ = *r ? (*r)->serial : 0;
+unsigned CatalogGossipStore::verify_threads() const { return writer_ ? writer_->verify_threads() : 1; }
+
+std::size_t CatalogGossipStore::queued_records() const { return writer_ ? writer_->queued_records() : 0; }
+
+CatalogWriter::Stats CatalogGossipStore::writer_stats() const { return writer_ ? writer_->stats() : CatalogWriter::Stats{}; }
+
+void CatalogGossipStore::set_on_stored(std::function<void(const std::vector<std::string>&, bool)> f) {
+  on_stored_ = std::move(f);
 }
 
-bool CatalogGossipStore::roster_changed() {
-  if (roster_serial_ == reported_serial_) return false;
-  reported_serial_ = roster_serial_;
-  return true;
-}
+void CatalogGossipStore::set_on_saturation(std::function<void(bool)> f) { on_saturation_ = std::move(f); }
+
+std::optional<Roster> CatalogGossipStore::take_roster() { return std::exchange(new_roster_, std::nullopt); }
 
 PublicKey CatalogGossipStore::authority() {
-  // Pinned once and never changed, so a non-zero key is cached.
-  if (authority_.is_zero()) {
-    auto a = catalog_.authority();
-    if (a)
-      authority_ = *a;
-    else
-      failed(a.error());
-  }
+  // Pinned once and never changed; pinned by the first roster import, which a running
+  // node learns of through `refresh`.
   return authority_;
 }
 
+CatalogGossipStore::Snapshot CatalogGossipStore::snapshot(bool with_roster) const {
+  Snapshot s;
+  if (auto vv = catalog_.version_vector()) s.vv = std::move(*vv);
+  else s.error = vv.error();
+  if (with_roster) {
+    if (auto r = catalog_.roster(); r && *r) s.roster = std::move(**r);
+    else if (!r) s.error = r.error();
+  }
+  return s;
+}
+
+void CatalogGossipStore::apply(Snapshot s) {
+  if (s.error) failed(*s.error);
+  if (s.vv) committed_ = std::move(*s.vv);
+  if (s.roster && s.roster->serial > roster_serial_) {
+    roster_serial_ = s.roster->serial;
+    new_roster_ = std::move(*s.roster);
+  }
+}
+
 VersionVector CatalogGossipStore::version_vector() {
-  auto vv = catalog_.version_vector();
-  if (!vv) {
-    failed(vv.error());
-    return {};
+  if (queued_.empty()) return committed_;
+  VersionVector vv = committed_;
+  for (const auto& [author, seqs] : queued_) {
+    std::uint64_t& s = vv[author];
+    while (seqs.count(s + 1)) ++s;
+    if (s == 0) vv.erase(author);
   }
-  return std::move(*vv);
+  return vv;
 }
 
-std::vector<Envelope> CatalogGossipStore::records_after(const PublicKey& author, std::uint64_t after,
-                                                        std::size_t max_records, std::size_t max_bytes) {
-  auto r = catalog_.records_after(author, after, max_records, max_bytes);
-  if (!r) {
-    failed(r.error());
-    return {};
+std::vector<Envelope> CatalogGossipStore::read_now(const std::vector<Range>& ranges, std::size_t max_records,
+                                                   std::size_t max_bytes, std::optional<Error>& error) const {
+  std::vector<Envelope> out;
+  std::size_t bytes = 0;
+  for (const auto& r : ranges) {
+    std::uint64_t after = r.after;
+    while (after < r.upto && out.size() < max_records && bytes < max_bytes) {
+      auto got = catalog_.records_after(r.author, after, max_records - out.size(), max_bytes - bytes);
+      if (!got) {
+        error = got.error();
+        return out;
+      }
+      if (got->empty()) break;
+      bool stop = false;
+      for (auto& e : *got) {
+        if (e.author != r.author || e.seq <= after || e.seq > r.upto) {
+          stop = true;
+          break;
+        }
+        after = e.seq;
+        bytes += e.body.size() + 160;
+        out.push_back(std::move(e));
+      }
+      if (stop) break;
+    }
+    if (out.size() >= max_records || bytes >= max_bytes) break;
   }
-  return std::move(*r);
+  return out;
 }
 
-std::vector<IngestResult> CatalogGossipStore::ingest(const std::vector<Envelope>& records) {
-  std::vector<IngestResult> results(records.size());
-  if (records.empty()) return results;
+void CatalogGossipStore::read(std::vector<Range> ranges, std::size_t max_records, std::size_t max_bytes,
+                              ReadDone done) {
+  if (!reader_) {
+    std::optional<Error> error;
+    auto out = read_now(ranges, max_records, max_bytes, error);
+    if (error) failed(*error);
+    return done(std::move(out));
+  }
+  reader_->post([this, alive = std::weak_ptr<int>(alive_), ranges = std::move(ranges), max_records, max_bytes,
+                 done = std::move(done)]() mutable {
+    std::optional<Error> error;
+    auto out = read_now(ranges, max_records, max_bytes, error);
+    post([this, alive, out = std::move(out), error = std::move(error), done = std::move(done)]() mutable {
+      if (alive.expired()) return;
+      if (error) failed(*error);
+      done(std::move(out));
+    });
+  });
+}
 
-  // Relays of records we hold are the common case: answer them without spending a
-  // signature check.
-  VersionVector vv;
-  if (auto v = catalog_.version_vector())
-    vv = std::move(*v);
-  else
-    failed(v.error());
-  std::vector<std::size_t> todo;
-  todo.reserve(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const Envelope& e = records[i];
-    auto it = vv.find(e.author);
-    if (it == vv.end() || e.seq > it->second) {
-      todo.push_back(i);
-      continue;
+void CatalogGossipStore::ingest(std::vector<Envelope> records, IngestDone done) {
+  if (!writer_) {
+    auto results = CatalogWriter::ingest_now(catalog_, records, now());
+    bool roster = false;
+    std::vector<std::string> touched;
+    for (const auto& r : results) {
+      if (r.outcome == IngestOutcome::refused && r.error && r.error->code == Errc::io) failed(*r.error);
+      touched.insert(touched.end(), r.touched.begin(), r.touched.end());
+      roster |= r.roster_changed;
     }
-    // A seq we hold: a replay if it is the stored record (same signature), which is the
-    // common case and costs one read. A different record under that seq is refused —
-    // as forged if its signature fails, else as the author equivocating.
-    results[i].outcome = IngestOutcome::duplicate;
-    auto stored = catalog_.records_after(e.author, e.seq - 1, 1, 1);
-    if (!stored || stored->empty() || stored->front().seq != e.seq || stored->front().signature == e.signature) continue;
-    results[i].outcome = IngestOutcome::refused;
-    if (!e.verify())
-      results[i].error = make_error(Errc::unauthorized, "bad_signature",
-                                    "signature of record " + std::to_string(e.seq) + " by " + short_key(e.author) +
-                                        " does not verify");
-    else
-      results[i].error = make_error(Errc::conflict, "seq_conflict",
-                                    "record " + std::to_string(e.seq) + " of " + short_key(e.author) +
-                                        " differs from the record already stored under that seq; the first one is kept");
+    apply(snapshot(roster));
+    if (on_stored_ && (roster || !touched.empty())) on_stored_(touched, roster);
+    return done(std::move(records), std::move(results));
   }
-  if (todo.empty()) return results;
+  for (const auto& e : records) queued_[e.author].insert(e.seq);
+  writer_->submit(std::move(records), [this, alive = std::weak_ptr<int>(alive_), done = std::move(done)](
+                                          std::vector<Envelope> recs, std::vector<IngestResult> results) mutable {
+    post([this, alive, recs = std::move(recs), results = std::move(results), done = std::move(done)]() mutable {
+      if (alive.expired()) return;
+      for (const auto& e : recs) {
+        auto it = queued_.find(e.author);
+        if (it == queued_.end()) continue;
+        if (auto s = it->second.find(e.seq); s != it->second.end()) it->second.erase(s);
+        if (it->second.empty()) queued_.erase(it);
+      }
+      for (const auto& r : results)
+        if (r.outcome == IngestOutcome::refused && r.error && r.error->code == Errc::io) failed(*r.error);
+      done(std::move(recs), std::move(results));
+    });
+  });
+}
 
-  // char, not bool: distinct elements may be written from distinct threads.
-  std::vector<char> good(todo.size(), 0);
-  auto check = [&](std::size_t k) { good[k] = records[todo[k]].verify() ? 1 : 0; };
-  if (pool_ && todo.size() > 1)
-    pool_->run(todo.size(), check);
-  else
-    for (std::size_t k = 0; k < todo.size(); ++k) check(k);
-
-  std::vector<std::size_t> apply;
-  apply.reserve(todo.size());
-  for (std::size_t k = 0; k < todo.size(); ++k) {
-    const Envelope& e = records[todo[k]];
-    if (good[k]) {
-      apply.push_back(todo[k]);
-      continue;
-    }
-    results[todo[k]].outcome = IngestOutcome::refused;
-    results[todo[k]].error = make_error(Errc::unauthorized, "bad_signature",
-                                        "signature of record " + std::to_string(e.seq) + " by " + short_key(e.author) +
-                                            " does not verify");
+void CatalogGossipStore::refresh(std::function<void()> done) {
+  if (!reader_) {
+    apply(snapshot(true));
+    if (authority_.is_zero())
+      if (auto a = catalog_.authority()) authority_ = *a;
+    if (done) done();
+    return;
   }
-  if (apply.empty()) return results;
-
-  Result<std::vector<IngestResult>> applied = [&]() -> Result<std::vector<IngestResult>> {
-    if (apply.size() == records.size()) return catalog_.ingest_batch(records, now(), true);
-    std::vector<Envelope> subset;
-    subset.reserve(apply.size());
-    for (std::size_t i : apply) subset.push_back(records[i]);
-    return catalog_.ingest_batch(subset, now(), true);
-  }();
-  if (!applied || applied->size() != apply.size()) {
-    Error e = applied ? make_error(Errc::io, "store_failed", "the catalog returned the wrong number of results")
-                      : applied.error();
-    failed(e);
-    for (std::size_t i : apply) {
-      results[i].outcome = IngestOutcome::refused;
-      results[i].error = e;
-    }
-    return results;
-  }
-  const PublicKey auth = authority();
-  bool authority_stored = false;
-  for (std::size_t k = 0; k < apply.size(); ++k) {
-    results[apply[k]] = std::move((*applied)[k]);
-    if (results[apply[k]].outcome == IngestOutcome::stored && records[apply[k]].author == auth) authority_stored = true;
-  }
-  // Only the authority's records can change the roster (released successors included:
-  // they are the same author's).
-  if (authority_stored) refresh_roster_serial();
-  return results;
+  reader_->post([this, alive = std::weak_ptr<int>(alive_), done = std::move(done)]() mutable {
+    Snapshot s = snapshot(true);
+    std::optional<PublicKey> authority;
+    if (auto a = catalog_.authority()) authority = *a;
+    post([this, alive, s = std::move(s), authority, done = std::move(done)]() mutable {
+      if (alive.expired()) return;
+      apply(std::move(s));
+      if (authority && authority_.is_zero()) authority_ = *authority;
+      if (done) done();
+    });
+  });
 }
 
 }  // namespace fedswarm

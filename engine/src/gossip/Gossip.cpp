@@ -105,21 +105,24 @@ void Gossip::round(const std::vector<PeerId>& live) {
 
 void Gossip::push(const std::vector<Envelope>& records, const std::vector<PeerId>& live) {
   if (records.empty()) return;
-  for (const auto& peer : pick(live, config_.fanout)) send_records(peer, with_roster(peer, records));
+  for (const auto& peer : pick(live, config_.fanout)) send_with_roster(peer, records);
 }
 
-std::vector<Envelope> Gossip::with_roster(const PeerId& peer, const std::vector<Envelope>& records) {
+void Gossip::send_with_roster(const PeerId& peer, std::vector<Envelope> records) {
   // A peer known to lack some of the authority's records (a newer roster) would refuse
   // records that roster permits: send those first, as an answer to a digest would.
   auto it = marks_.find(peer);
-  if (it == marks_.end() || !it->second.authority_known || it->second.authority_seq >= authority_seq_) return records;
   const PublicKey authority = store_.authority();
-  if (std::any_of(records.begin(), records.end(), [&](const Envelope& e) { return e.author == authority; }))
-    return records;
-  std::vector<Envelope> out = store_.records_after(authority, it->second.authority_seq, config_.batch_records,
-                                                   config_.batch_bytes);
-  out.insert(out.end(), records.begin(), records.end());
-  return out;
+  if (it == marks_.end() || !it->second.authority_known || it->second.authority_seq >= authority_seq_ ||
+      std::any_of(records.begin(), records.end(), [&](const Envelope& e) { return e.author == authority; }))
+    return send_records(peer, records);
+  std::vector<GossipStore::Range> ranges{{authority, it->second.authority_seq, authority_seq_}};
+  store_.read(std::move(ranges), config_.batch_records, config_.batch_bytes,
+              [this, alive = std::weak_ptr<int>(alive_), peer, records = std::move(records)](std::vector<Envelope> out) {
+                if (alive.expired()) return;
+                out.insert(out.end(), records.begin(), records.end());
+                send_records(peer, out);
+              });
 }
 
 void Gossip::send_records(const PeerId& to, const std::vector<Envelope>& records) {
@@ -211,29 +214,19 @@ void Gossip::answer_digest(const PeerId& from, const Digest& d) {
   if (auth != wants.end()) std::iter_swap(wants.begin(), auth);
   if (wants.size() > 2) std::shuffle(wants.begin() + (auth != wants.end() ? 1 : 0), wants.end(), rng_);
 
-  if (!wants.empty()) {
+  if (!wants.empty() && !pm.reading) {
     const std::size_t budget_records = config_.batch_records * config_.batches_per_exchange;
     const std::size_t budget_bytes = config_.batch_bytes * config_.batches_per_exchange;
-    std::vector<Envelope> out;
-    std::size_t bytes = 0;
-    for (const auto& w : wants) {
-      std::uint64_t after = w.after;
-      while (after < w.ours && out.size() < budget_records && bytes < budget_bytes) {
-        std::vector<Envelope> got =
-            store_.records_after(w.author, after, std::min(budget_records - out.size(), config_.batch_records),
-                                 std::min(budget_bytes - bytes, config_.batch_bytes));
-        if (got.empty()) break;
-        for (auto& e : got) {
-          if (e.author != w.author || e.seq <= after) break;  // defensive: the store broke its contract
-          after = e.seq;
-          bytes += envelope_bytes(e);
-          out.push_back(std::move(e));
-        }
-        if (after != got.back().seq) break;
-      }
-      if (out.size() >= budget_records || bytes >= budget_bytes) break;
-    }
-    send_records(from, out);
+    std::vector<GossipStore::Range> ranges;
+    ranges.reserve(wants.size());
+    for (const auto& w : wants) ranges.push_back({w.author, w.after, w.ours});
+    pm.reading = true;
+    store_.read(std::move(ranges), budget_records, budget_bytes,
+                [this, alive = std::weak_ptr<int>(alive_), from](std::vector<Envelope> out) {
+                  if (alive.expired()) return;
+                  if (auto it = marks_.find(from); it != marks_.end()) it->second.reading = false;
+                  send_records(from, out);
+                });
   }
 
   if (!d.reply) {
@@ -264,15 +257,23 @@ void Gossip::ingest_batch(const PeerId& from, const RecordBatch& batch) {
   if (batch.records.empty()) return;
   stats_.records_received += batch.records.size();
   stats_.received_from[from] += batch.records.size();
-  std::vector<IngestResult> results = store_.ingest(batch.records);
+  store_.ingest(batch.records, [this, alive = std::weak_ptr<int>(alive_), from](std::vector<Envelope> records,
+                                                                             std::vector<IngestResult> results) {
+    if (alive.expired()) return;
+    on_ingested(from, records, results);
+  });
+}
+
+void Gossip::on_ingested(const PeerId& from, const std::vector<Envelope>& records,
+                         const std::vector<IngestResult>& results) {
   const std::optional<Error> fault_missing =
-      results.size() == batch.records.size()
+      results.size() == records.size()
           ? std::nullopt
           : std::optional<Error>(make_error(Errc::io, "store_failed", "the store returned no result for a batch"));
   std::optional<std::string> fault;
   std::vector<Envelope> fresh;
-  for (std::size_t i = 0; i < results.size() && i < batch.records.size(); ++i) {
-    const Envelope& e = batch.records[i];
+  for (std::size_t i = 0; i < results.size() && i < records.size(); ++i) {
+    const Envelope& e = records[i];
     const IngestResult& r = results[i];
     switch (r.outcome) {
       case IngestOutcome::stored:
@@ -302,7 +303,7 @@ void Gossip::ingest_batch(const PeerId& from, const RecordBatch& batch) {
     return;  // nothing from a misbehaving peer is relayed
   }
   if (!fresh.empty())
-    for (const auto& peer : pick(live_, config_.fanout, &from)) send_records(peer, with_roster(peer, fresh));
+    for (const auto& peer : pick(live_, config_.fanout, &from)) send_with_roster(peer, fresh);
 }
 
 }  // namespace fedswarm

@@ -34,14 +34,24 @@
 //   digest, more authority records than we hold: then our roster is the stale one.
 //   Replays and parked (gap) records are not refusals.
 //
-// Contract: single-threaded — every call from the thread that owns the node's state
-// (the daemon's io thread, or the simulation loop). The store and net must outlive it.
-// `net.send` and `net.punish` may be called from inside any of the calls; they must not
-// call back into this object.
+// - The store is asynchronous (the daemon's reads and writes run on catalog threads):
+//   answering a digest reads the records to send and sends them when they come; a
+//   received batch is handed to the store and its results (stats, marks, punishment,
+//   relay) are handled when they come back. While a read for a peer is in flight, its
+//   next digests get the reply digest but no second read (the records would be the
+//   same). A store may complete at once (the simulation, tests).
+//
+// Contract: single-threaded — every call, and every store completion, on the thread
+// that owns the node's state (the daemon's io thread, or the simulation loop). The
+// store and net must outlive it; completions arriving after its destruction are
+// ignored. `net.send` and `net.punish` may be called from inside any of the calls;
+// they must not call back into this object.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -53,18 +63,30 @@ namespace fedswarm {
 
 using PeerId = PublicKey;  // peers are known by their node key
 
-// What gossip needs of the catalog (the daemon adapts Catalog; the simulation may use an
-// in-memory store implementing the same receipt rules).
+// What gossip needs of the catalog (the daemon: CatalogGossipStore over its catalog
+// threads; tests: in-memory stores implementing the same receipt rules). Completions
+// run on the owner's thread, possibly before the call returns.
 class GossipStore {
  public:
   virtual ~GossipStore() = default;
+  // The version vector to advertise (in memory: cheap).
   virtual VersionVector version_vector() = 0;
-  virtual std::vector<Envelope> records_after(const PublicKey& author, std::uint64_t after, std::size_t max_records,
-                                              std::size_t max_bytes) = 0;
-  // Applies a batch received from a peer; one result per record, in order.
-  virtual std::vector<IngestResult> ingest(const std::vector<Envelope>& records) = 0;
   // The federation authority's key (its records are sent first).
   virtual PublicKey authority() = 0;
+
+  struct Range {
+    PublicKey author;
+    std::uint64_t after = 0;  // records with seq > after …
+    std::uint64_t upto = 0;   // … up to this one
+  };
+  using ReadDone = std::function<void(std::vector<Envelope>)>;
+  // The records of `ranges`, range after range, each in seq order, about `max_records`
+  // and `max_bytes` in all (a range is cut when the budget runs out, the rest dropped).
+  virtual void read(std::vector<Range> ranges, std::size_t max_records, std::size_t max_bytes, ReadDone done) = 0;
+  using IngestDone = std::function<void(std::vector<Envelope> records, std::vector<IngestResult> results)>;
+  // Applies a batch received from a peer; `done` gets the records back with one result
+  // per record, in order.
+  virtual void ingest(std::vector<Envelope> records, IngestDone done) = 0;
 };
 
 // How gossip talks to peers.
@@ -120,16 +142,18 @@ class Gossip {
     std::map<PublicKey, Mark> authors;
     std::uint64_t authority_seq = 0;  // highest authority seq the peer's digests showed
     bool authority_known = false;
+    bool reading = false;             // records for this peer are being read
   };
 
   // `bytes`: the message's encoded size if known (0: measured here).
   void send(const PeerId& to, const GossipMessage& m, std::size_t bytes = 0);
   void answer_digest(const PeerId& from, const Digest& d);
   void ingest_batch(const PeerId& from, const RecordBatch& batch);
+  void on_ingested(const PeerId& from, const std::vector<Envelope>& records, const std::vector<IngestResult>& results);
   // Sends `records` (any authors, each in seq order) to `to` in bounded batches.
   void send_records(const PeerId& to, const std::vector<Envelope>& records);
-  // `records` preceded by the authority's records `peer` is known to lack.
-  std::vector<Envelope> with_roster(const PeerId& peer, const std::vector<Envelope>& records);
+  // Sends `records`, preceded by the authority's records `peer` is known to lack.
+  void send_with_roster(const PeerId& peer, std::vector<Envelope> records);
   void mark(const PeerId& peer, const PublicKey& author, std::uint64_t upto);
   std::vector<PeerId> pick(const std::vector<PeerId>& live, std::size_t k, const PeerId* except = nullptr);
   bool peer_at_fault(const PeerId& from, const Error& e);
@@ -144,6 +168,8 @@ class Gossip {
   std::uint64_t authority_seq_ = 0;  // ours, as of the last digest built or answered
   std::vector<PeerId> live_;         // as given to the last `round`
   std::map<PeerId, PeerMarks> marks_;
+  // Store completions hold a weak reference: they do nothing once this object is gone.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace fedswarm

@@ -48,6 +48,7 @@ void PeerLink::arm_timer() {
   timer_.expires_at(deadline_);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || !self->open_) return;
+    if (self->paused_) self->touch(std::chrono::milliseconds(self->settings_.idle_timeout_ms));
     if (Clock::now() < self->deadline_) return self->arm_timer();
     if (self->is_established())
       self->close(make_error(Errc::unavailable, "idle_timeout", "peer sent nothing for " +
@@ -61,8 +62,19 @@ void PeerLink::arm_timer() {
   });
 }
 
+void PeerLink::set_paused(bool paused) {
+  if (paused == paused_) return;
+  paused_ = paused;
+  if (!paused_ && open_ && !reading_) {
+    touch(std::chrono::milliseconds(is_established() ? settings_.idle_timeout_ms : settings_.handshake_timeout_ms));
+    read();
+  }
+}
+
 void PeerLink::read() {
+  reading_ = true;
   socket_.async_read_some(asio::buffer(read_buf_), [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+    self->reading_ = false;
     if (!self->open_) return;
     if (ec) {
       const bool eof = ec == asio::error::eof || ec == asio::error::connection_reset;
@@ -99,7 +111,7 @@ void PeerLink::on_read(std::size_t n) {
                    true);
     if (auto st = on_frame(std::move(*frame)); !st) return close(st.error(), true);
   }
-  if (open_) read();
+  if (open_ && !paused_) read();
 }
 
 Status PeerLink::on_frame(Bytes frame) {

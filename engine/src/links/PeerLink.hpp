@@ -16,6 +16,8 @@
 // - `closed` is called exactly once; `established` at most once, before any `message`.
 // - Frame sizes are checked before allocation (FrameDecoder); at most one read buffer
 //   and one partial frame are held per link.
+// - `set_paused(true)` stops reading (TCP flow control then slows the peer down); the
+//   idle timeout is suspended meanwhile.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -45,7 +47,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     std::size_t max_frame_bytes = limits::max_frame_bytes;
     // Token buckets on received messages and bytes: `*_rate` per second, `*_burst` deep.
     double message_rate = 500, message_burst = 2000;
-    double byte_rate = 64.0 * (1 << 20), byte_burst = 256.0 * (1 << 20);
+    // Bytes: above what a catalog catch-up delivers (~50 MB/s of records on the writer's
+    // side); the writer's backpressure, not this bucket, paces an honest peer.
+    double byte_rate = 256.0 * (1 << 20), byte_burst = 512.0 * (1 << 20);
     std::size_t max_send_queue_bytes = 256u << 20;
   };
 
@@ -69,6 +73,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void send(const GossipMessage& message);
   // Ends the link (idempotent).
   void close(const Error& why, bool fault);
+  // Stops reading from the socket (backpressure) or starts again. While paused the idle
+  // timeout does not run: the silence is ours. Frames already read are delivered.
+  void set_paused(bool paused);
 
   bool is_established() const { return channel_ != nullptr && open_; }
   bool is_open() const { return open_; }
@@ -107,6 +114,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   std::size_t send_queue_bytes_ = 0;
   bool writing_ = false;
   bool open_ = true;
+  bool paused_ = false;
+  bool reading_ = false;  // a read is outstanding
   std::string remote_;
   Counters counters_;
   std::chrono::steady_clock::time_point deadline_;

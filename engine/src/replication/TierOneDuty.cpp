@@ -1,10 +1,8 @@
 #include "replication/TierOneDuty.hpp"
 
-
 #include <cmath>
 #include <limits>
 
-#include "fedswarm/policy/CapacityLedger.hpp"
 #include "fedswarm/protocol/RecordKind.hpp"
 
 namespace fedswarm {
@@ -24,19 +22,22 @@ std::string human_deadline(std::int64_t deadline, std::int64_t now) {
 // How long a rule fetch runs before its average rate is trusted for an ETA: a tenth of
 // its claim's span, at least kEtaWarmup — the first seconds of a transfer (peers still
 // connecting) say little, and a wrong ETA gives a claim up.
-std::chrono::steady_clock::duration eta_warmup(const std::map<std::string, ClaimInfo>& own_claims,
-                                               const std::string& id) {
-  std::chrono::steady_clock::duration warmup = TierOneDuty::kEtaWarmup;
-  if (auto c = own_claims.find(id); c != own_claims.end() && c->second.deadline > c->second.made_at) {
-    const std::int64_t tenth = std::min<std::int64_t>((c->second.deadline - c->second.made_at) / 10, 86400);
-    warmup = std::max<std::chrono::steady_clock::duration>(warmup, std::chrono::seconds(tenth));
-  }
+SteadyClock::duration eta_warmup(std::int64_t claim_span) {
+  SteadyClock::duration warmup = TierOneDuty::kEtaWarmup;
+  if (claim_span > 0)
+    warmup = std::max<SteadyClock::duration>(warmup, std::chrono::seconds(std::min<std::int64_t>(claim_span / 10, 86400)));
   return warmup;
+}
+
+std::string split_dataset(const std::string& instance_id) {
+  auto dot = instance_id.rfind('.');
+  return dot == std::string::npos ? instance_id : instance_id.substr(0, dot);
 }
 
 }  // namespace
 
-TierOneDuty::TierOneDuty(TierOneDutyOptions options) : opt_(std::move(options)), rule_(opt_.config) {}
+TierOneDuty::TierOneDuty(TierOneDutyOptions options)
+    : opt_(std::move(options)), source_(*opt_.catalog), tracker_(opt_.config) {}
 
 std::optional<std::uint64_t> TierOneDuty::free_bytes(const std::filesystem::path& path) {
   std::error_code ec;
@@ -62,12 +63,12 @@ double TierOneDuty::observed_rate() const {
 }
 
 void TierOneDuty::on_placed(const std::string& instance_id) {
+  own_changes_.push_back(instance_id);  // its replica record was just signed
   auto it = fetches_.find(instance_id);
   if (it == fetches_.end()) return;
   if (it->second.measured) {
     // Claim to placement, verification included: what a deadline has to cover.
-    const double seconds =
-        std::max(1e-3, std::chrono::duration<double>(SteadyClock::now() - it->second.started).count());
+    const double seconds = std::max(1e-3, std::chrono::duration<double>(SteadyClock::now() - it->second.started).count());
     rate_samples_.emplace_back(static_cast<double>(it->second.size), seconds);
     while (rate_samples_.size() > kRateSamples) rate_samples_.pop_front();
   }
@@ -79,49 +80,63 @@ Result<bool> TierOneDuty::sign(const TierOneAction& action, std::int64_t now, Ti
   if (!record) return false;
   const std::string id = action.instance_id();
   // At equal made_at a release outranks a take: a second record for the version in the
-  // same second could be void, so it waits for the next evaluation.
+  // same second could be void, so it waits for the next round.
   if (auto it = signed_.find(id); it != signed_.end() && it->second.at >= now) return false;
   FEDSWARM_ASSIGN_OR_RETURN(Envelope env, opt_.catalog->append_local(*opt_.key, RecordKind::claim, record->encode(), now));
   (void)env;
   signed_[id] = {record->action, now};
+  own_changes_.push_back(id);
   ++round.signed_records;
   return true;
 }
 
 Status TierOneDuty::start_fetch(const std::string& instance_id, const TierOneInputs& in, std::uint64_t size,
-                                bool measured) {
+                                bool measured, std::int64_t claim_span) {
   FEDSWARM_ASSIGN_OR_RETURN(Manifest manifest, opt_.catalog->manifest(instance_id));
   FetchOptions fo;
   fo.peers = in.peers;
   FEDSWARM_TRY(opt_.swarm->fetch(manifest, fo));
-  fetches_[instance_id] = RuleFetch{SteadyClock::now(), 0, size, measured};
+  RuleFetch f{SteadyClock::now(), 0, size, measured, std::nullopt, claim_span};
+  FEDSWARM_ASSIGN_OR_RETURN(f.doc, opt_.catalog->doc_of(instance_id));
+  fetches_[instance_id] = f;
   return {};
 }
 
-Result<TierOneRound> TierOneDuty::evaluate(const TierOneInputs& in) {
+Result<std::vector<std::uint32_t>> TierOneDuty::docs_of_changes(const std::vector<std::string>& ids) {
+  // A version's verdict reads its siblings (previous holders, supersession): every
+  // version of a touched dataset is judged again.
+  std::set<std::string> datasets;
+  for (const auto& id : ids) datasets.insert(split_dataset(id));
+  std::set<std::uint32_t> docs;
+  for (const auto& d : datasets) {
+    FEDSWARM_ASSIGN_OR_RETURN(auto versions, opt_.catalog->versions_of(d));
+    for (const auto& v : versions) docs.insert(v.doc);
+  }
+  return std::vector<std::uint32_t>(docs.begin(), docs.end());
+}
+
+Result<TierOneRound> TierOneDuty::round(const TierOneInputs& in) {
   TierOneRound round;
   const std::int64_t now = in.now;
   const PublicKey self = opt_.key->public_key();
-  FEDSWARM_ASSIGN_OR_RETURN(ReplicationState state, opt_.catalog->replication_state());
-  FEDSWARM_ASSIGN_OR_RETURN(std::optional<Roster> roster, opt_.catalog->roster());
-  TierOneSnapshot snapshot = tier_one_snapshot(state, roster, in.liveness);
+  const bool acting = in.act && opt_.swarm != nullptr;
+
+  std::vector<std::string> changed = in.changed;
+  changed.insert(changed.end(), own_changes_.begin(), own_changes_.end());
+  own_changes_.clear();
+  FEDSWARM_ASSIGN_OR_RETURN(auto roster, opt_.catalog->roster());
+  TierOneTrackerInput ti;
+  ti.now = now;
+  ti.stop = in.stop;
+  FEDSWARM_ASSIGN_OR_RETURN(ti.members, tier_one_members(*opt_.catalog, roster, in.liveness));
+  FEDSWARM_ASSIGN_OR_RETURN(ti.changed, docs_of_changes(changed));
 
   std::map<std::string, TransferInfo> transfers;
-  for (auto& t : opt_.swarm->transfers()) {
-    std::string id = t.instance_id;
-    transfers.emplace(std::move(id), std::move(t));
-  }
-  std::map<std::string, const VersionInfo*> versions;
-  for (const auto& v : state.versions) versions.emplace(v.instance_id(), &v);
-  std::map<std::string, ClaimInfo> own_claims;
-  for (const auto& c : state.claims) {
-    if (c.claim.node != self) continue;
-    auto [it, fresh] = own_claims.emplace(c.instance_id, c.claim);
-    if (!fresh && newer_claim(c.claim, it->second)) it->second = c.claim;
-  }
-  std::set<std::string> own_replicas;
-  for (const auto& r : state.replicas)
-    if (r.location.node == self) own_replicas.insert(r.instance_id);
+  if (opt_.swarm)
+    for (auto& t : opt_.swarm->transfers()) {
+      std::string id = t.instance_id;
+      transfers.emplace(std::move(id), std::move(t));
+    }
 
   // Rule fetches that ended without us: placed (now a seed; on_placed took its sample),
   // or taken out of the swarm by someone else (a retraction).
@@ -132,23 +147,29 @@ Result<TierOneRound> TierOneDuty::evaluate(const TierOneInputs& in) {
   }
   // Fetches of claimed versions that SwarmEngine::restore re-added after a restart.
   for (const auto& [id, t] : transfers) {
-    if (t.kind != TransferKind::fetch || fetches_.count(id) || in.subscribed.count(id) || own_replicas.count(id)) continue;
-    auto c = own_claims.find(id);
-    if (c == own_claims.end() || c->second.action != ClaimAction::take) continue;
-    fetches_[id] = RuleFetch{SteadyClock::now(), t.bytes_done, t.bytes_total, false};
+    if (t.kind != TransferKind::fetch || fetches_.count(id) || in.subscribed.count(id)) continue;
+    FEDSWARM_ASSIGN_OR_RETURN(auto c, opt_.catalog->version_case(id));
+    if (!c) continue;
+    const ClaimInfo* own = nullptr;
+    for (const auto& cl : c->claims)
+      if (cl.node == self && (!own || newer_claim(cl, *own))) own = &cl;
+    const bool held = std::any_of(c->replicas.begin(), c->replicas.end(), [&](const ReplicaLocation& r) { return r.node == self; });
+    if (!own || own->action != ClaimAction::take || held) continue;
+    fetches_[id] = RuleFetch{SteadyClock::now(), t.bytes_done, t.bytes_total, false, c->version.doc,
+                             own->deadline - own->made_at};
   }
 
   // --- local figures ---------------------------------------------------------------------
-  CapacityLedger ledger(opt_.config);
-  for (const auto& v : state.versions)
-    ledger.put_version(v.instance_id(), v.size, v.status == VersionStatus::retracted);
-  for (const auto& r : state.replicas) ledger.put_replica(r.instance_id, r.location);
-  for (const auto& c : state.claims) ledger.put_claim(c.instance_id, c.claim);
   TierOneCapacity cap;
   cap.configured = opt_.configured_capacity;
   if (roster)
     if (const RosterMember* me = roster->member(self)) cap.roster = me->capacity;
-  cap.committed = ledger.committed(self, now);
+  cap.committed = 0;
+  for (const auto& m : tracker_.members())
+    if (m.key == self) cap.committed = m.committed;
+  if (cap.committed == 0)
+    for (const auto& m : ti.members)
+      if (m.key == self) cap.committed = m.committed;
   cap.data_root_free = free_bytes(opt_.data_root);
   const std::uint64_t limit = cap.configured ? cap.configured : cap.roster;
   // Committed bytes are already on disk (or allocated in staging), so they count
@@ -166,30 +187,33 @@ Result<TierOneRound> TierOneDuty::evaluate(const TierOneInputs& in) {
       eta = std::numeric_limits<std::int64_t>::max();
     } else if (t.state == LocalState::verifying) {
       eta = now;
-    } else if (f.measured && steady_now - f.started >= eta_warmup(own_claims, id) && t.bytes_done > f.bytes_at_start) {
+    } else if (f.measured && steady_now - f.started >= eta_warmup(f.claim_span) && t.bytes_done > f.bytes_at_start) {
       const double seconds = std::chrono::duration<double>(steady_now - f.started).count();
       const double rate = static_cast<double>(t.bytes_done - f.bytes_at_start) / seconds;
       const double to_go = std::ceil(static_cast<double>(left) / rate);
       eta = to_go >= 1e15 ? std::numeric_limits<std::int64_t>::max() : now + static_cast<std::int64_t>(to_go);
     }
-    if (eta) snapshot.local_etas.emplace_back(id, *eta);
+    if (eta && f.doc) ti.local_etas[*f.doc] = *eta;
   }
   capacity_ = cap;
+  if (acting) ti.local = TierOneLocal{self, cap.observed_rate, cap.backlog, cap.quota};
 
-  std::optional<TierOneLocal> local;
-  if (in.act) local = TierOneLocal{self, cap.observed_rate, cap.backlog, cap.quota};
-  round.report = rule_.evaluate(snapshot, now, local);
-  round.evaluated = true;
-  if (!in.act) return round;
+  auto r = tracker_.round(ti, source_);
+  if (!r) return std::move(r).error();
+  round.rebuilding = r->rebuilding;
+  round.judged = r->judged;
+  // The tracker's own view of this node's committed bytes, for the next quota.
+  for (const auto& m : tracker_.members())
+    if (m.key == self) capacity_.committed = m.committed;
+  if (!acting || r->rebuilding) return round;
 
   // --- actions ---------------------------------------------------------------------------
-  std::set<std::string> keep;  // versions with a claim or fetch action: their fetches stay
-  for (const auto& a : round.report.actions) {
+  for (const auto& a : r->actions) {
     const std::string id = a.instance_id();
-    const std::uint64_t size = versions.count(id) ? versions.at(id)->size : 0;
+    std::uint64_t size = 0;
+    if (auto t = transfers.find(id); t != transfers.end()) size = t->second.bytes_total;
     switch (a.kind) {
       case TierOneActionKind::claim: {
-        keep.insert(id);
         auto signed_now = sign(a, now, round);
         if (!signed_now) {
           round.errors.push_back(signed_now.error().with_context("claiming " + id));
@@ -197,20 +221,24 @@ Result<TierOneRound> TierOneDuty::evaluate(const TierOneInputs& in) {
         }
         if (!*signed_now) break;
         round.done.push_back("claimed " + id + " (" + human_deadline(a.deadline, now) + "): " + a.why);
-        if (auto st = start_fetch(id, in, size, true); !st) round.errors.push_back(st.error().with_context("fetching " + id));
+        if (auto v = opt_.catalog->version(id); v && *v) size = (*v)->size;
+        if (auto st = start_fetch(id, in, size, true, a.deadline - now); !st)
+          round.errors.push_back(st.error().with_context("fetching " + id));
         break;
       }
       case TierOneActionKind::fetch: {
-        keep.insert(id);
         auto t = transfers.find(id);
         if (t == transfers.end()) {
-          if (auto st = start_fetch(id, in, size, false); !st)
+          if (auto v = opt_.catalog->version(id); v && *v) size = (*v)->size;
+          if (auto st = start_fetch(id, in, size, false, 0); !st)
             round.errors.push_back(st.error().with_context("fetching " + id));
           else
             round.done.push_back("resumed fetching " + id + ": " + a.why);
         } else if (t->second.kind == TransferKind::fetch && !fetches_.count(id)) {
           // A subscription's fetch of a version this node claimed: the claim rides on it.
-          fetches_[id] = RuleFetch{steady_now, t->second.bytes_done, t->second.bytes_total, false};
+          RuleFetch f{steady_now, t->second.bytes_done, t->second.bytes_total, false, std::nullopt, 0};
+          if (auto doc = opt_.catalog->doc_of(id); doc) f.doc = *doc;
+          fetches_[id] = f;
         }
         break;
       }
@@ -226,8 +254,12 @@ Result<TierOneRound> TierOneDuty::evaluate(const TierOneInputs& in) {
       }
     }
   }
-  // Everything fetched for the rule must come from a claim or fetch action of this
-  // evaluation (TierOneRule.hpp); the rest lost its claim.
+  // Everything fetched for the rule must have a current claim or fetch action
+  // (TierOneRule.hpp); the rest lost its claim.
+  std::set<std::string> keep;
+  for (const auto& [doc, acts] : tracker_.actions())
+    for (const auto& a : acts)
+      if (a.kind == TierOneActionKind::claim || a.kind == TierOneActionKind::fetch) keep.insert(a.instance_id());
   for (auto it = fetches_.begin(); it != fetches_.end();) {
     const std::string& id = it->first;
     if (keep.count(id)) {
@@ -241,7 +273,7 @@ Result<TierOneRound> TierOneDuty::evaluate(const TierOneInputs& in) {
     }
     auto st = opt_.swarm->cancel(id, "no longer fetched for the Tier-1 rule: this node's claim on it ended");
     if (!st) {
-      // conflict: being placed — the next evaluation finds it placed or cancels it.
+      // conflict: being placed — the next round finds it placed or cancels it.
       if (st.error().code != Errc::conflict) round.errors.push_back(st.error().with_context("cancelling " + id));
       ++it;
       continue;

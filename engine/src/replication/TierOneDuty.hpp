@@ -1,49 +1,52 @@
-// TierOneDuty: a Tier-1 node enacting the one-Tier-1-copy rule (DESIGN §7,
-// policy/TierOneRule.hpp). Each evaluation reads one catalog snapshot, runs the rule with
-// the node's link liveness and local figures, and does what the rule asks of this node:
+// TierOneDuty: a node's side of the one-Tier-1-copy rule (DESIGN §7,
+// policy/TierOneRule.hpp) — every node keeps the rule's verdicts up to date for
+// `compliance` and `health` (a TierOneTracker over the catalog: a round costs what
+// changed); a Tier-1 node also acts on them:
 // - claim: sign a Claim{take, deadline} record and fetch the version through the swarm;
 // - fetch: make sure the claimed version is being fetched (e.g. after a restart);
 // - abandon, release, give_up, decline: sign a Claim{release} record;
-// - and it cancels every fetch it owns ("rule fetch") that the evaluation gave no claim
-//   or fetch action — the claim was released, expired, passed to the next Tier-1 or
-//   became moot — unless a subscription wants that version (then it is only disowned).
-//   A cancelled fetch's catalog row becomes `dropped` and its staged files are deleted
-//   (SwarmEngine::cancel).
-// Records are signed with Catalog::append_local; the caller pushes them to gossip.
+// - and it cancels every fetch it owns ("rule fetch") that has no current claim or
+//   fetch action — the claim was released, expired, passed to the next Tier-1 or became
+//   moot — unless a subscription wants that version (then it is only disowned). A
+//   cancelled fetch's catalog row becomes `dropped` and its staged files are deleted
+//   (SwarmEngine::cancel). Nothing is cancelled while the tracker rebuilds (it gives
+//   no actions then).
+// Records are signed with Catalog::append_local; the ids signed for come back as
+// changes of the next round; the caller pushes the records to gossip.
 //
-// Local figures (TierOneLocal)
+// A round's inputs: the instance ids whose records changed (the catalog's touched ids;
+// every version of their datasets is judged again, since a version's previous holders
+// and supersession depend on its siblings), the members' liveness, and this node's
+// figures:
 // - quota = min(cap, committed + free): cap is [node] capacity, or the roster capacity
-//   when that is 0; committed is CapacityLedger's count for this node (complete replicas
-//   + live claims) from the same snapshot; free is the data root's free space
-//   (statvfs, bytes available to this user). A claim that would not fit is declined.
+//   when that is 0; committed is this node's complete replicas + reserving claims (as
+//   of the tracker's last round); free is the data root's free space.
 // - observed_rate: size / wall time (claim or adoption to placement) of the last rule
 //   fetches placed (on_placed); 0 until one is.
 // - backlog: bytes still to fetch of the rule fetches.
-// - local_eta (per rule fetch): a paused fetch (disk error, repeated verification
-//   failures) has no foreseeable end, so its claim is given up; an active one is
-//   expected at now + remaining / its average rate since this duty started it, once it
-//   has run for a tenth of its claim's span (at least kEtaWarmup) and made progress;
-//   else unknown (its deadline decides).
+// - local ETA (per rule fetch): a paused fetch has no foreseeable end, so its claim is
+//   given up; an active one is expected at now + remaining / its average rate since
+//   this duty started it, once it has run for a tenth of its claim's span (at least
+//   kEtaWarmup) and made progress; else unknown (its deadline decides).
 //
 // Which fetches are rule fetches: those this duty started (claim or fetch action), and,
 // after a restart (SwarmEngine::restore re-adds them), a fetch of a version that no
-// subscription wants, whose latest own claim is a take and that this node never held
-// (no own replica record) — so a `verify` re-fetch of a dropped copy is left alone.
+// subscription wants, whose latest own claim is a take and that this node never held.
 //
-// Duplicates: the rule asks for a record only when the catalog lacks it (a claim when
-// the node has no live claim, a release when it has one), and the catalog is written
-// before the next evaluation reads it, so no evaluation signs the same thing twice. The
-// duty also remembers what it signed and never signs twice for one version within one
-// second: at equal times a release outranks a take (TierOneCase.hpp), so a take signed
-// in the same second as a release would be void.
+// Duplicates: the rule asks for a record only when the catalog lacks it, and the
+// catalog is written before the next round reads it. The duty also remembers what it
+// signed and never signs twice for one version within one second: at equal times a
+// release outranks a take (TierOneCase.hpp), so a take signed in the same second as a
+// release would be void.
 //
-// Contract: single-threaded — every call on the owner's thread (the daemon's io thread,
-// the one that owns the SwarmEngine). Options' pointers must outlive the duty.
-// evaluate returns the catalog's errors (`io`); failures of single actions (a refused
-// record, a fetch that cannot start, a cancel that must wait) are reported in the
-// round's `errors` and retried by the next evaluation.
+// Contract: single-threaded — every call on the replication loop's thread (the one that
+// owns the SwarmEngine). Options' pointers must outlive the duty. `round` returns the
+// catalog's errors (`io`; the next round rebuilds); failures of single actions (a
+// refused record, a fetch that cannot start, a cancel that must wait) are reported in
+// the round's `errors` and retried by the next round.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -55,25 +58,26 @@
 #include <vector>
 
 #include "fedswarm/engine/ComplianceReport.hpp"
-#include "swarm/SwarmEngine.hpp"
 #include "fedswarm/policy/TierOneConfig.hpp"
-#include "fedswarm/policy/TierOneRule.hpp"
+#include "fedswarm/policy/TierOneTracker.hpp"
 #include "fedswarm/protocol/Result.hpp"
 #include "fedswarm/protocol/SigningKey.hpp"
 #include "fedswarm/storage/Catalog.hpp"
+#include "replication/CatalogCaseSource.hpp"
+#include "swarm/SwarmEngine.hpp"
 
 namespace fedswarm {
 
 struct TierOneDutyOptions {
-  TierOneConfig config;                  // [policy]
-  Catalog* catalog = nullptr;            // required
-  const SigningKey* key = nullptr;       // required: this node's key, signs claims
-  SwarmEngine* swarm = nullptr;          // required
-  std::filesystem::path data_root;       // statvfs'd for the free space
+  TierOneConfig config;                   // [policy]
+  Catalog* catalog = nullptr;             // required
+  const SigningKey* key = nullptr;        // required: this node's key, signs claims
+  SwarmEngine* swarm = nullptr;           // null: judge only (a node that is not Tier-1)
+  std::filesystem::path data_root;        // its free space bounds the quota
   std::uint64_t configured_capacity = 0;  // [node] capacity; 0: the roster capacity
 };
 
-// What the caller knows at evaluation time.
+// What the caller knows at round time.
 struct TierOneInputs {
   std::int64_t now = 0;  // unix seconds
   // Members' link liveness (this node need not be in it: absent counts alive).
@@ -81,29 +85,32 @@ struct TierOneInputs {
   std::vector<std::string> peers;  // swarm endpoints "ip:port" for new fetches
   // Instance ids the subscriptions want: their fetches are never cancelled by the rule.
   std::set<std::string> subscribed;
-  // false: evaluate and measure only, sign and change nothing (e.g. while the links
-  // are still coming up and every peer looks down).
+  // Instance ids whose records changed since the last round.
+  std::vector<std::string> changed;
+  // false: judge only, sign and change nothing (e.g. while the links are still coming
+  // up and every peer looks down, or on a node that is not Tier-1).
   bool act = true;
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // This node's room for the rule, as last measured (status `capacity`).
 struct TierOneCapacity {
-  std::uint64_t configured = 0;            // [node] capacity (0: not set)
-  std::uint64_t roster = 0;                // this node's roster capacity (0: not a member)
-  std::optional<std::uint64_t> data_root_free;  // statvfs; nullopt: could not be read
-  std::uint64_t committed = 0;             // CapacityLedger: complete replicas + live claims
-  std::uint64_t quota = 0;                 // what the rule may commit here (see header)
-  double observed_rate = 0;                // bytes/s; 0: unknown
-  std::uint64_t backlog = 0;               // bytes left in rule fetches
+  std::uint64_t configured = 0;                 // [node] capacity (0: not set)
+  std::uint64_t roster = 0;                     // this node's roster capacity (0: not a member)
+  std::optional<std::uint64_t> data_root_free;  // nullopt: could not be read
+  std::uint64_t committed = 0;                  // complete replicas + reserving claims
+  std::uint64_t quota = 0;                      // what the rule may commit here (see header)
+  double observed_rate = 0;                     // bytes/s; 0: unknown
+  std::uint64_t backlog = 0;                    // bytes left in rule fetches
 };
 
-// What one evaluation did.
+// What one round did.
 struct TierOneRound {
-  bool evaluated = false;
+  bool rebuilding = false;           // the tracker has more of its rebuild to do
+  std::size_t judged = 0;
   std::uint64_t signed_records = 0;  // claims and releases appended (push them)
   std::vector<std::string> done;     // one line per action taken, for the log
   std::vector<Error> errors;         // actions that failed (retried next time)
-  TierOneReport report;              // the rule's verdicts and this node's actions
 };
 
 class TierOneDuty {
@@ -116,16 +123,21 @@ class TierOneDuty {
 
   explicit TierOneDuty(TierOneDutyOptions options);
 
-  // One evaluation and its actions (see the header).
-  Result<TierOneRound> evaluate(const TierOneInputs& in);
+  Result<TierOneRound> round(const TierOneInputs& in);
+  // The next round judges every version again (a new roster, a catalog error).
+  void invalidate() { tracker_.invalidate(); }
 
   // The swarm placed a version (SwarmEvent::placed): a rule fetch is done; its wall
   // time feeds observed_rate.
   void on_placed(const std::string& instance_id);
 
-  // Rule fetches in progress, by instance id.
   std::set<std::string> fetches() const;
   const TierOneCapacity& capacity() const { return capacity_; }
+  const TierOneTracker& tracker() const { return tracker_; }
+  TierOneCaseSource& source() { return source_; }
+  const TierOneConfig& config() const { return opt_.config; }
+  // When a round has something to do by time alone (unix seconds; INT64_MAX: never).
+  std::int64_t next_due() const { return tracker_.next_due(); }
 
   // Bytes available to this user on the file system of `path` (std::filesystem::space),
   // or nullopt when it cannot be read. The one definition of "free space" (heartbeats,
@@ -138,22 +150,26 @@ class TierOneDuty {
     std::uint64_t bytes_at_start = 0;
     std::uint64_t size = 0;
     bool measured = true;  // false: adopted after a restart (its start is unknown)
+    std::optional<std::uint32_t> doc;
+    std::int64_t claim_span = 0;  // deadline − made_at of the claim it serves (0: unknown)
   };
   struct Signed {
     ClaimAction action = ClaimAction::take;
     std::int64_t at = 0;
   };
 
-  // Appends the action's claim record; false: not signed now (same second as the last
-  // record for the version).
   Result<bool> sign(const TierOneAction& action, std::int64_t now, TierOneRound& round);
-  Status start_fetch(const std::string& instance_id, const TierOneInputs& in, std::uint64_t size, bool measured);
+  Status start_fetch(const std::string& instance_id, const TierOneInputs& in, std::uint64_t size, bool measured,
+                     std::int64_t claim_span);
   double observed_rate() const;
+  Result<std::vector<std::uint32_t>> docs_of_changes(const std::vector<std::string>& ids);
 
   TierOneDutyOptions opt_;
-  TierOneRule rule_;
+  CatalogCaseSource source_;
+  TierOneTracker tracker_;
   std::map<std::string, RuleFetch> fetches_;
   std::map<std::string, Signed> signed_;
+  std::vector<std::string> own_changes_;  // ids this duty signed for: next round's changes
   std::deque<std::pair<double, double>> rate_samples_;  // (bytes, seconds)
   TierOneCapacity capacity_;
 };

@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -42,6 +43,7 @@
 #include "fedswarm/policy/TierOneConfig.hpp"
 #include "fedswarm/policy/TierOneDecision.hpp"
 #include "fedswarm/policy/TierOneRule.hpp"
+#include "fedswarm/policy/TierOneTracker.hpp"
 #include "fedswarm/protocol/Result.hpp"
 #include "fedswarm/protocol/Roster.hpp"
 #include "fedswarm/storage/Catalog.hpp"
@@ -52,6 +54,7 @@ namespace fedswarm {
 struct MemberLiveness {
   bool alive = true;
   std::int64_t down_since = 0;  // unix seconds; meaningful when !alive
+  bool operator==(const MemberLiveness&) const = default;
 };
 using LivenessMap = std::map<PublicKey, MemberLiveness>;
 
@@ -102,6 +105,15 @@ struct ComplianceReport {
   std::int64_t generated_at = 0;  // the `now` it was made for
   ComplianceSummary summary;
   std::vector<ComplianceEntry> versions;
+  // The page `versions` is: entries of `status_filter` (every status when empty), in
+  // report order, from `offset`; `matching` = how many entries match in all.
+  std::optional<TierOneStatus> status_filter;
+  std::uint64_t offset = 0;
+  std::uint64_t matching = 0;
+  // The node was still judging every version (after a start or a new roster): the
+  // summary covers `judged` of `total` versions.
+  bool rebuilding = false;
+  std::uint64_t judged = 0, total = 0;
 
   // Violating versions whose violation has lasted at least `max_age` seconds
   // (max_age 0: every violation), in report order.
@@ -134,8 +146,35 @@ ComplianceReport make_compliance_report(const TierOneSnapshot& snapshot, const T
 ComplianceReport compliance_report(const ReplicationState& state, const std::optional<Roster>& roster,
                                    const ComplianceInputs& in);
 
-// The same from a catalog (a catalog without a roster has no Tier-1 member: every
-// version not retracted is violating, blocked by no_eligible_tier1).
-Result<ComplianceReport> build_compliance_report(const Catalog& catalog, const ComplianceInputs& in);
+// --- at scale: from a TierOneTracker (TierOneTracker.hpp) ---------------------------------
+
+// The entry of one version from its case and verdict (`members`: with committed bytes).
+ComplianceEntry compliance_entry(const TierOneCase& c, const TierOneDecision& d, std::span<const TierOneMember> members,
+                                 const ComplianceInputs& in);
+// The summary from a tracker's counts.
+ComplianceSummary compliance_summary(const TierOneCounts& counts, std::size_t tier1_members, bool liveness_known,
+                                     std::int64_t now);
+// The roster's Tier-1 members with `liveness` applied (nullopt or absent: alive) and
+// `committed` = their complete-replica bytes (the catalog's node totals): a tracker's
+// input.
+Result<std::vector<TierOneMember>> tier_one_members(const Catalog& catalog, const std::optional<Roster>& roster,
+                                                    const std::optional<LivenessMap>& liveness);
+// A page of a tracker's verdicts: the summary from its counts, the entries of the page
+// judged again from `source` with the tracker's members (so holders, claimant and
+// assignee are current). Cost: the page, not the catalog.
+Result<ComplianceReport> compliance_page(const TierOneTracker& tracker, TierOneCaseSource& source,
+                                         const ComplianceInputs& in, std::optional<TierOneStatus> status,
+                                         std::uint64_t offset, std::uint64_t limit);
+// Offline: a tracker rebuilt over the whole catalog (every member alive unless
+// in.liveness says otherwise; time and memory linear in the catalog, one version's
+// records at a time), then compliance_page. A catalog without a roster has no Tier-1
+// member: every version not retracted is violating, blocked by no_eligible_tier1.
+Result<ComplianceReport> build_compliance_report(const Catalog& catalog, const ComplianceInputs& in,
+                                                 std::optional<TierOneStatus> status = std::nullopt,
+                                                 std::uint64_t offset = 0, std::uint64_t limit = UINT64_MAX);
+// The same tracker, for callers that want more than the report (health, paging).
+Result<TierOneTracker> offline_tracker(const Catalog& catalog, const ComplianceInputs& in);
+// The rule's inputs read from `catalog` (which must outlive it), for compliance_page.
+std::unique_ptr<TierOneCaseSource> catalog_case_source(const Catalog& catalog);
 
 }  // namespace fedswarm

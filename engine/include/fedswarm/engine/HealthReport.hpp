@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "fedswarm/engine/ComplianceReport.hpp"
+#include "fedswarm/engine/ControlApi.hpp"
 #include "fedswarm/protocol/Result.hpp"
 #include "fedswarm/protocol/Roster.hpp"
 #include "fedswarm/storage/Catalog.hpp"
@@ -59,11 +60,9 @@ struct HealthLive {
   std::map<std::string, std::uint64_t> refusals;  // by reason, since start
   std::vector<std::string> banned_peers;          // addresses
 
-  // From the node's control answers (ControlClient.hpp, NodeReport.hpp): `status`
-  // (required), `peers` and `transfers` (null when not available). Unknown fields are
-  // ignored; `invalid` (bad_node_answer) when an answer is not an object of that shape.
-  static Result<HealthLive> from_answers(const nlohmann::json& status, const nlohmann::json& peers,
-                                         const nlohmann::json& transfers);
+  // From the node's typed answers (ControlApi.hpp); `peers` and `transfers` may be
+  // null (not available).
+  static HealthLive from(const StatusAnswer& status, const PeersAnswer* peers, const TransfersAnswer* transfers);
 };
 
 struct SiteHealth {
@@ -121,8 +120,15 @@ HealthReport make_health_report(const ReplicationState& state, const std::option
                                 const std::vector<ConflictInfo>& conflicts, const ComplianceSummary& compliance,
                                 const HealthInputs& in);
 
-// Reads the catalog once and computes the compliance summary from the same snapshot
-// (with in.compliance's liveness and config).
+// From maintained figures (what a running node answers with, at any catalog size): the
+// catalog's node totals (versions and bytes held), `committed` bytes by member (the
+// Tier-1 rule's tracker; members absent from it: their complete replicas), the
+// conflicts, and the compliance summary given.
+Result<HealthReport> health_report(const Catalog& catalog, const HealthInputs& in, const ComplianceSummary& compliance,
+                                   const std::map<PublicKey, std::uint64_t>& committed);
+
+// Offline: an offline tracker (ComplianceReport.hpp) gives the compliance summary and
+// the Tier-1 members' committed bytes (with in.compliance's liveness and config).
 Result<HealthReport> build_health_report(const Catalog& catalog, const HealthInputs& in);
 
 }  // namespace fedswarm

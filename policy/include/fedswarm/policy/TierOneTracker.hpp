@@ -15,7 +15,7 @@
 // - when any member's committed bytes, capacity, aliveness or presence changed: every
 //   open version (violating or pending), whose chain depends on them;
 // - the versions for which the local node has an action or a live claim (its ETA and
-//   figures change every round).
+//   figures change every round); and every open version when acting starts or stops.
 // Verdicts of every other version cannot have changed, so after every round the verdicts,
 // the members' committed bytes and the local actions are those TierOneRule::evaluate
 // gives on the whole catalog (tests/policy/tier_one_tracker_test.cpp checks exactly
@@ -200,6 +200,7 @@ class TierOneTracker {
   std::uint32_t rebuild_end_ = 0;
   std::set<std::uint32_t> rebuild_local_;      // judged by the rebuild with a live local claim
   bool fresh_ = true;                          // never rebuilt
+  bool was_acting_ = false;                    // the last round had a local node
   std::int64_t last_now_ = 0;
 };
 

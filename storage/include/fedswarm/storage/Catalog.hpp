@@ -269,6 +269,8 @@ class Catalog {
   virtual Result<std::vector<VersionCase>> version_cases(std::uint32_t first, std::size_t max) const = 0;
   // The number of docs (versions) stored: the next doc id.
   virtual Result<std::uint32_t> doc_count() const = 0;
+  // The doc of a stored version (nullopt: not stored).
+  virtual Result<std::optional<std::uint32_t>> doc_of(std::string_view instance_id) const = 0;
   // Instance ids for which `node` has a replica record or a claim (any state).
   virtual Result<std::vector<std::string>> versions_of_node(const PublicKey& node) const = 0;
   virtual Result<NodeTotals> node_totals(const PublicKey& node) const = 0;
