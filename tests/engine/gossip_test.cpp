@@ -110,7 +110,10 @@ class RecordingNet final : public GossipNet {
  public:
   std::vector<Sent> sent;
   std::vector<std::pair<PeerId, std::string>> punished;
-  void send(const PeerId& to, const GossipMessage& m) override { sent.push_back({to, m}); }
+  std::size_t send(const PeerId& to, const GossipMessage& m) override {
+    sent.push_back({to, m});
+    return m.encode().size();
+  }
   void punish(const PeerId& peer, const std::string& reason) override { punished.emplace_back(peer, reason); }
 
   std::vector<const RecordBatch*> batches_to(const PeerId& to) const {

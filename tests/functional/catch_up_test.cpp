@@ -63,7 +63,7 @@ TEST_CASE("catch-up: 200,000 records stream to a fresh node while it answers sta
   std::vector<std::string> trouble;
   auto peer_state = [&](std::size_t at, const std::string& site) -> std::string {
     auto p = w.run({"--json", "--home", c.home(at), "peers"});
-    if (p.exit_code != 0) return "no answer";
+    if (p.exit_code != 0) return "no answer (" + p.err + ")";
     auto j = nlohmann::json::parse(p.out, nullptr, false);
     if (j.is_discarded()) return "bad answer";
     for (const auto& x : j["peers"])
@@ -100,6 +100,7 @@ TEST_CASE("catch-up: 200,000 records stream to a fresh node while it answers sta
   // Every record verified and stored: the same version vectors.
   auto s0 = c.status(0), s1 = c.status(1);
   CHECK(s1["records"] == s0["records"]);
+  INFO("refused at node1: " << s1["refused"].dump());
   CHECK(s1["refused"].empty());
   c.stop(1);
   c.stop(0);

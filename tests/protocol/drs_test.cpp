@@ -18,8 +18,8 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::filesystem::path projects_dir =
-    std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "protocol" / "projects";
+// The CV directory is protocol/projects/cmip6; its parent holds the templates.
+const std::filesystem::path projects_dir = std::filesystem::path(FEDSWARM_CV_DIR).parent_path();
 
 const ProjectTemplate& cmip6() {
   const ProjectTemplate* t = ProjectRegistry::builtin().find("CMIP6");

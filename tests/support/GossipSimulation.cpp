@@ -45,7 +45,10 @@ struct GossipSimulation::Node {
 class GossipSimulation::Links final : public GossipLinks {
  public:
   Links(GossipSimulation& sim, std::uint32_t self) : sim_(sim), self_(self) {}
-  void send(const PeerId& to, const GossipMessage& message) override { sim_.send(self_, sim_.index_of(to), message); }
+  std::size_t send(const PeerId& to, const GossipMessage& message) override {
+    sim_.send(self_, sim_.index_of(to), message);
+    return message.encode().size();
+  }
   void dial(const PeerId& peer, const RosterMember&) override { sim_.dial(self_, sim_.index_of(peer)); }
   void close(const PeerId& peer, const Error& why, bool fault) override {
     if (fault) ++sim_.traffic_.punishments;

@@ -8,10 +8,6 @@ namespace fedswarm {
 
 namespace {
 
-// The byte counters measure what travels; kept behind one function so the measure can
-// change (e.g. the daemon passing the frame size) without touching the logic.
-std::size_t message_bytes(const GossipMessage& m) { return m.encode().size(); }
-
 // Bytes an envelope adds to a batch: its body plus the fixed fields and Cap'n Proto
 // framing (key 32, signature 64, seq, kind, pointers). An estimate, used only to cut
 // batches, so it errs on the large side.
@@ -35,9 +31,10 @@ Gossip::Gossip(GossipConfig config, GossipStore& store, GossipNet& net, std::uin
   config_.batches_per_exchange = std::max<std::size_t>(config_.batches_per_exchange, 1);
 }
 
-void Gossip::send(const PeerId& to, const GossipMessage& m, std::size_t bytes) {
-  stats_.bytes_sent += bytes != 0 ? bytes : message_bytes(m);
-  net_.send(to, m);
+void Gossip::send(const PeerId& to, const GossipMessage& m) {
+  // The net reports what it put on the wire: encoding a batch is the costly part of
+  // sending, so it happens once, there.
+  stats_.bytes_sent += net_.send(to, m);
 }
 
 std::vector<PeerId> Gossip::pick(const std::vector<PeerId>& live, std::size_t k, const PeerId* except) {
@@ -96,9 +93,8 @@ void Gossip::round(const std::vector<PeerId>& live) {
   std::vector<PeerId> targets = pick(live, config_.fanout);
   if (targets.empty()) return;
   GossipMessage m{digest()};
-  const std::size_t bytes = message_bytes(m);  // the same message to every target
   for (const auto& peer : targets) {
-    send(peer, m, bytes);
+    send(peer, m);
     ++stats_.digests_sent;
   }
 }
@@ -148,7 +144,7 @@ void Gossip::send_records(const PeerId& to, const std::vector<Envelope>& records
 }
 
 void Gossip::on_message(const PeerId& from, const GossipMessage& message, std::size_t wire_bytes) {
-  stats_.bytes_received += wire_bytes != 0 ? wire_bytes : message_bytes(message);
+  stats_.bytes_received += wire_bytes != 0 ? wire_bytes : message.encode().size();  // 0: a net without frames
   if (const auto* d = std::get_if<Digest>(&message.body)) {
     ++stats_.digests_received;
     answer_digest(from, *d);

@@ -93,7 +93,8 @@ class GossipStore {
 class GossipNet {
  public:
   virtual ~GossipNet() = default;
-  virtual void send(const PeerId& to, const GossipMessage& message) = 0;
+  // Returns the bytes the message took on the wire (0: not sent, e.g. no link).
+  virtual std::size_t send(const PeerId& to, const GossipMessage& message) = 0;
   // `peer` sent something that breaks the rules: disconnect and back it off.
   virtual void punish(const PeerId& peer, const std::string& reason) = 0;
 };
@@ -146,7 +147,7 @@ class Gossip {
   };
 
   // `bytes`: the message's encoded size if known (0: measured here).
-  void send(const PeerId& to, const GossipMessage& m, std::size_t bytes = 0);
+  void send(const PeerId& to, const GossipMessage& m);
   void answer_digest(const PeerId& from, const Digest& d);
   void ingest_batch(const PeerId& from, const RecordBatch& batch);
   void on_ingested(const PeerId& from, const std::vector<Envelope>& records, const std::vector<IngestResult>& results);

@@ -20,8 +20,9 @@ namespace fedswarm {
 class GossipLinks {
  public:
   virtual ~GossipLinks() = default;
-  // Queues `message` on the link to `to`; nothing if there is none.
-  virtual void send(const PeerId& to, const GossipMessage& message) = 0;
+  // Queues `message` on the link to `to`; nothing if there is none. Returns the bytes
+  // queued (0 when nothing was).
+  virtual std::size_t send(const PeerId& to, const GossipMessage& message) = 0;
   // Connects to `member` (its endpoints); the outcome comes back as link_up / dial_failed.
   virtual void dial(const PeerId& peer, const RosterMember& member) = 0;
   virtual void close(const PeerId& peer, const Error& why, bool fault) = 0;

@@ -110,7 +110,7 @@ void GossipNode::set_saturated(bool saturated) {
   links_.pause_reading(saturated);
 }
 
-void GossipNode::send(const PeerId& to, const GossipMessage& message) { links_.send(to, message); }
+std::size_t GossipNode::send(const PeerId& to, const GossipMessage& message) { return links_.send(to, message); }
 
 void GossipNode::punish(const PeerId& peer, const std::string& reason) {
   // Called from inside Gossip: its per-peer state is dropped after the call returns.

@@ -88,7 +88,7 @@ class GossipNode final : private GossipNet {
 
  private:
   // GossipNet
-  void send(const PeerId& to, const GossipMessage& message) override;
+  std::size_t send(const PeerId& to, const GossipMessage& message) override;
   void punish(const PeerId& peer, const std::string& reason) override;
 
   void forget_pending();

@@ -196,8 +196,9 @@ void LinkTable::on_closed(PeerLink& l, const Error& e, bool fault) {
   if (!closing_ && cb_.closed) cb_.closed(*key, e.message + (fault ? " [" + e.reason + "]" : std::string()), fault);
 }
 
-void LinkTable::send(const PeerId& to, const GossipMessage& message) {
-  if (auto it = links_.find(to); it != links_.end()) it->second->send(message);
+std::size_t LinkTable::send(const PeerId& to, const GossipMessage& message) {
+  auto it = links_.find(to);
+  return it != links_.end() ? it->second->send(message) : 0;
 }
 
 void LinkTable::close(const PeerId& peer, const Error& why, bool fault) {

@@ -59,7 +59,7 @@ class LinkTable final : public GossipLinks {
   const boost::asio::ip::address& local_address() const { return local_address_; }
 
   // GossipLinks
-  void send(const PeerId& to, const GossipMessage& message) override;
+  std::size_t send(const PeerId& to, const GossipMessage& message) override;
   void dial(const PeerId& peer, const RosterMember& member) override;
   void close(const PeerId& peer, const Error& why, bool fault) override;
   void pause_reading(bool paused) override;

@@ -135,11 +135,12 @@ Status PeerLink::on_frame(Bytes frame) {
   return {};
 }
 
-void PeerLink::send(const GossipMessage& message) {
-  if (!is_established()) return;
+std::size_t PeerLink::send(const GossipMessage& message) {
+  if (!is_established() || !open_) return 0;
   Bytes sealed = channel_->seal(message.encode());
   ++counters_.messages_out;
   queue_frame(sealed);
+  return sealed.size() + 4;
 }
 
 void PeerLink::queue_frame(ByteView payload) {

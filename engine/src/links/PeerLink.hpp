@@ -69,8 +69,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
                                           Settings settings, Callbacks callbacks);
 
   void start();
-  // Queues a message; ignored before `established` or after `close`.
-  void send(const GossipMessage& message);
+  // Queues a message; returns the frame's size on the wire, 0 (ignored) before
+  // `established` or after `close`.
+  std::size_t send(const GossipMessage& message);
   // Ends the link (idempotent).
   void close(const Error& why, bool fault);
   // Stops reading from the socket (backpressure) or starts again. While paused the idle
