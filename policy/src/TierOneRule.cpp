@@ -124,7 +124,8 @@ TierOneDecision TierOneRule::judge(const TierOneCase& c, std::span<const TierOne
       passed_at = cl->made_at;
     else if (cl && !holds && config_.effective_deadline(*cl) < now)
       passed_at = config_.effective_deadline(*cl);
-    Candidate cand{{m.key, rendezvous_score(rendezvous_hash(m.key, instance), free)},
+    const double weight = rank_weight(free, m.capacity, config_.rank_weight_exponent);
+    Candidate cand{{m.key, rendezvous_score(rendezvous_hash(m.key, instance), weight)},
                    contains(c.previous_holders, m.key), passed_at.value_or(0)};
     if (!passed_at)
       fresh.push_back(cand);

@@ -93,14 +93,16 @@ struct Fixture {
     rule.decide(view(), members, local, now, out);
     return out;
   }
-  // The reference ranking: eligible nodes by rendezvous score on free capacity.
+  // The reference ranking: eligible nodes by rendezvous score on the rank weight
+  // (free capacity and roster capacity).
   std::vector<std::uint8_t> reference_ranking(std::int64_t) const {
     std::vector<RankedNode> r;
     for (const auto& mm : members) {
       if (!mm.alive || mm.site == v.primary_site) continue;
       std::uint64_t free = mm.capacity > mm.committed ? mm.capacity - mm.committed : 0;
       if (free < v.size || free == 0) continue;
-      r.push_back({mm.key, rendezvous_score(rendezvous_hash(mm.key, v.instance_id()), free)});
+      const double w = rank_weight(free, mm.capacity, rule.config().rank_weight_exponent);
+      r.push_back({mm.key, rendezvous_score(rendezvous_hash(mm.key, v.instance_id()), w)});
     }
     std::sort(r.begin(), r.end(), ranks_before);
     std::vector<std::uint8_t> out;
@@ -259,11 +261,13 @@ TEST_CASE("exclusions: the primary's site, nodes that are down, nodes without ro
   }
 }
 
-TEST_CASE("capacity weighting: placements follow free capacity (seeded, 40000 versions)") {
+TEST_CASE("capacity weighting: placements follow free^k / capacity^(k-1) (seeded, 40000 versions)") {
   const std::uint64_t seed = test::test_seed();
   MESSAGE("seed " << seed);
   std::mt19937_64 rng(seed);
-  TierOneRule rule;
+  TierOneConfig plain;
+  plain.rank_weight_exponent = 1;  // w = free capacity
+  TierOneRule rule(plain);
   std::vector<TierOneMember> members{member(1, "A", 1 * TB), member(2, "B", 2 * TB), member(3, "C", 3 * TB),
                                      member(4, "D", 4 * TB)};
   auto shares = [&](const std::vector<TierOneMember>& ms) {
@@ -289,6 +293,18 @@ TEST_CASE("capacity weighting: placements follow free capacity (seeded, 40000 ve
   CHECK(s[1] == doctest::Approx(1.0 / 7).epsilon(0.12));
   CHECK(s[3] == doctest::Approx(3.0 / 7).epsilon(0.05));
   CHECK(s[4] == doctest::Approx(1.0 / 7).epsilon(0.12));
+  // The federation's weight (k = 4): empty nodes still draw by capacity, but node 4, a
+  // quarter free, weighs 1 TB × (1/4)³ and is all but skipped until the others fill up.
+  rule = TierOneRule(TierOneConfig{});
+  REQUIRE(rule.config().rank_weight_exponent == 4);
+  s = shares(members);
+  const double w4 = 1.0 / 64, total = 1 + 2 + 3 + w4;
+  CHECK(s[1] == doctest::Approx(1 / total).epsilon(0.12));
+  CHECK(s[3] == doctest::Approx(3 / total).epsilon(0.05));
+  CHECK(s[4] < 0.01);
+  members[3].committed = 0;
+  s = shares(members);
+  CHECK(s[4] == doctest::Approx(0.4).epsilon(0.05));
 }
 
 TEST_CASE("a claimant's own claim does not lower its rank for that version") {

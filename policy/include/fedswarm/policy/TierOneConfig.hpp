@@ -2,17 +2,19 @@
 //
 // Two kinds of settings:
 // - Federation-wide (grace_seconds, max_claim_seconds, retry_after_seconds,
-//   superseded_needs_copy): every Tier-1 node must use the same values, or two nodes
-//   reading the same catalog can reach different decisions. They belong with the
-//   roster / federation configuration, not with one node's local taste.
-// - Local (claim_base_seconds, deadline_slack, min_rate): they only shape the deadline a
-//   node writes into its own claim; others read the deadline from the signed record.
+//   superseded_needs_copy, rank_weight_exponent): every Tier-1 node must use the same
+//   values, or two nodes reading the same catalog can reach different decisions. They
+//   belong with the roster / federation configuration, not with one node's local taste.
+// - Local (claim_base_seconds, deadline_slack, min_rate, surplus_settle_seconds): they
+//   only shape the deadline a node writes into its own claim (others read the deadline
+//   from the signed record) or when it releases its own surplus copy.
 //
 // Contract: plain value type; pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
 
+#include "fedswarm/policy/Rendezvous.hpp"
 #include "fedswarm/storage/Catalog.hpp"
 
 namespace fedswarm {
@@ -35,6 +37,10 @@ struct TierOneConfig {
   // A superseded (but not retracted) version keeps its obligation: it stays published
   // and citable, and old versions are what reproducibility needs. false exempts it.
   bool superseded_needs_copy = true;
+  // k of the rank weight free^k / capacity^(k−1) (Rendezvous.hpp). Not a config.toml
+  // setting: nodes always use kRankWeightExponent (a node-local file cannot keep it equal
+  // at every node); simulations and tests set it to compare weights.
+  int rank_weight_exponent = kRankWeightExponent;
 
   // --- local: the deadline this node writes into a new claim --------------------------
   // deadline = now + claim_base_seconds

@@ -19,7 +19,8 @@
 // - passed: the node's latest claim on X is a release (at made_at), or a take whose
 //   effective deadline passed while it did not hold X (at the deadline). A pass is
 //   "recent" for retry_after_seconds.
-// - rank: weighted rendezvous hashing (Rendezvous.hpp) with w = free capacity for X,
+// - rank: weighted rendezvous hashing (Rendezvous.hpp) with
+//   w = rank_weight(free capacity for X, roster capacity, config.rank_weight_exponent),
 //   except that an eligible holder of X's previous version comes first (a new version
 //   prefers the Tier-1 that holds the previous one; several: by rendezvous score).
 // - chain: eligible nodes that never passed, in rank order; then eligible nodes whose
