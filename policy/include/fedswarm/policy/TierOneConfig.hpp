@@ -55,6 +55,15 @@ struct TierOneConfig {
   // deadline is never infinite nor absurdly far. 10 MB/s: a slow but working WAN link.
   double min_rate = 10e6;
 
+  // --- local: when this node releases a surplus copy ----------------------------------
+  // A copy made to repair a violation is surplus once the holder it repaired is back
+  // (TierOneRule.hpp, "Surplus copies"): this node drops its own only when that holder
+  // has been alive continuously for this long and its complete replica record is this
+  // old. Bounds the churn of a flapping holder: a copy is never dropped because a holder
+  // showed up for a moment. Local, since it only delays this node's own drop; which copy
+  // is kept is decided from the catalog alone.
+  std::int64_t surplus_settle_seconds = 3600;
+
   // The deadline other nodes hold a claim to: the record's, capped at made_at +
   // max_claim_seconds.
   std::int64_t effective_deadline(const ClaimInfo& claim) const;
