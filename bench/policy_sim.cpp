@@ -50,9 +50,20 @@
 // version it touched (sole copy on, or transfer queued at, the failed node; the lost
 // copies) again has a copy on an up Tier-1.
 //
+// Surplus copies: a centre back from an outage past the grace period finds its versions
+// repaired elsewhere; once it has been up for surplus_settle_seconds (1 h) the rule
+// names the repair copies surplus and their holders drop them (drop_surplus).
+//
+// The rank weight (Rendezvous.hpp): w = free^k / capacity^(k−1). `--compare-weights`
+// runs the rule alone on seeds A–B with the chosen k (kRankWeightExponent) and with
+// k = 1 (w = free capacity, the weight before) and prints one row per seed.
+//
 // Usage: policy_sim [--seed S] [--versions N] [--weeks W] [--no-failures] [--grace-hours H]
+//                   [--exponent K] [--compare-weights [--seeds A-B]]
 //   --no-failures: the same stream without outages and disk faults;
-//   --grace-hours: the rule's grace period (default 6), also used by the baselines.
+//   --grace-hours: the rule's grace period (default 6), also used by the baselines;
+//   --exponent: the rank weight's k (default kRankWeightExponent);
+//   --compare-weights: the per-seed table of k against k = 1 (seeds 1-10 by default).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -286,10 +297,11 @@ struct Results {
   std::vector<std::int64_t> recovery;  // per failure; -1 never
   std::vector<std::size_t> affected;   // per failure
   std::uint64_t transfers = 0, claims = 0, releases = 0;
+  std::uint64_t surplus_released = 0;  // repair copies dropped once their holder was back
   double seconds = 0;
 };
 
-enum EventKind : int { kVisible, kLinkFree, kTransferDone, kDown, kUp, kGraceEnd, kDiskFault, kRetract, kRuleLoop, kPoll, kRucioTick };
+enum EventKind : int { kVisible, kLinkFree, kTransferDone, kDown, kUp, kGraceEnd, kDiskFault, kRetract, kRuleLoop, kPoll, kRucioTick, kSettled };
 
 struct Event {
   std::int64_t t;
@@ -358,6 +370,7 @@ class Sim {
         case kDown: on_down(e.a, e.b); break;
         case kUp: on_up(e.a); break;
         case kGraceEnd: on_grace_end(e.a, e.b); break;
+        case kSettled: on_settled(e.a, e.b); break;
         case kDiskFault: on_disk_fault(e.a, e.b); break;
         case kRetract: on_retract(e.a); break;
         case kRuleLoop:
@@ -599,6 +612,8 @@ class Sim {
     Node& n = nodes_[node];
     n.up = true;
     members_[node].alive = true;
+    members_[node].up_since = now_;
+    if (s_ == Strategy::rule) push(now_ + rule_.config().surplus_settle_seconds, kSettled, node, n.down_epoch);
     std::vector<int> verified;
     verified.swap(n.verified_while_down);
     for (int id : verified)
@@ -620,6 +635,17 @@ class Sim {
       for (int v : n.held)
         if (has(vs_[v].holders, node)) unreplicated_.erase(v);
     start_next(node);
+  }
+
+  // A node back up for surplus_settle_seconds: the repair copies of what it holds are
+  // surplus now (the rule's timer; only compliant versions it holds can have any).
+  void on_settled(int node, int epoch) {
+    Node& n = nodes_[node];
+    if (!n.up || n.down_epoch != epoch) return;
+    std::vector<int> held;
+    for (int v : n.held)
+      if (has(vs_[v].holders, node) && vs_[v].holders.size() > 1) held.push_back(v);
+    for (int v : held) rule_evaluate(v);
   }
 
   void on_grace_end(int node, int epoch) {
@@ -764,9 +790,11 @@ class Sim {
       for (const auto& cl : s.claims)
         if (cl.action == ClaimAction::take) actors.insert(node_of(cl.node));
       for (int id : s.transfers) actors.insert(transfers_[id].node);
+      for (const auto& k : d.surplus) actors.insert(node_of(k));
       // Records are applied after every actor has acted on this decision: `c` views
       // the claim list, which a new record could reallocate.
       std::vector<std::tuple<int, ClaimAction, std::int64_t>> records;
+      std::vector<int> drops;
       for (int node : actors) {
         if (node < 0 || !nodes_[node].up) continue;
         TierOneLocal local{w_.sites[node].key, 0.8 * w_.sites[node].rate,
@@ -789,13 +817,21 @@ class Sim {
             case TierOneActionKind::decline:
               records.emplace_back(node, ClaimAction::release, now_);
               break;
+            case TierOneActionKind::drop_surplus: drops.push_back(node); break;
           }
         }
         // The engine fetches for the rule only what the rule says.
         if (!wants && transfer_at(v, node) >= 0) cancel(node, v);
       }
       for (const auto& [node, action, deadline] : records) put_claim(v, node, action, deadline);
-      if (records.empty()) break;
+      for (int node : drops) {
+        auto& h = s.holders;
+        h.erase(std::find(h.begin(), h.end(), node));
+        nodes_[node].held_bytes -= size(v);
+        put_replica(v, node, ReplicaState::dropped);
+        ++surplus_released_;
+      }
+      if (records.empty() && drops.empty()) break;
     }
   }
 
@@ -864,6 +900,7 @@ class Sim {
       r.affected.push_back(affected_.count(static_cast<int>(f)) ? affected_.at(static_cast<int>(f)) : 0);
     }
     r.transfers = completed_;
+    r.surplus_released = surplus_released_;
     r.claims = claims_made_;
     r.releases = releases_;
     r.seconds = seconds;
@@ -886,7 +923,7 @@ class Sim {
   std::vector<Track> tracks_;
   std::map<int, std::size_t> affected_;
   double wasted_ = 0;
-  std::uint64_t completed_ = 0, extra_made_ = 0, claims_made_ = 0, releases_ = 0;
+  std::uint64_t completed_ = 0, extra_made_ = 0, claims_made_ = 0, releases_ = 0, surplus_released_ = 0;
 };
 
 // --- output ---------------------------------------------------------------------------
@@ -916,12 +953,76 @@ std::int64_t percentile(std::vector<std::int64_t> xs, double p) {
   return xs[std::min(i, xs.size() - 1)];
 }
 
+struct Figures {
+  double spread = 0;
+  std::int64_t p50 = 0, p99 = 0;
+  std::uint64_t extra = 0, extra_on_failed = 0, violating_end = 0, surplus_released = 0;
+};
+
+Figures figures_of(const Results& r) {
+  Figures f;
+  f.spread = *std::max_element(r.fill.begin(), r.fill.end()) / *std::min_element(r.fill.begin(), r.fill.end());
+  f.p50 = percentile(r.time_to_copy, 0.50);
+  f.p99 = percentile(r.time_to_copy, 0.99);
+  f.extra = r.extra_copies;
+  f.extra_on_failed = r.extra_on_failed;
+  f.violating_end = r.violating_end;
+  f.surplus_released = r.surplus_released;
+  return f;
+}
+
+// The rule alone on seeds [first, last], with the chosen weight and with w = free.
+int compare_weights(std::uint64_t first, std::uint64_t last, int versions, int weeks, bool failures,
+                    const TierOneConfig& config) {
+  TierOneConfig plain = config;
+  plain.rank_weight_exponent = 1;
+  const int k = config.rank_weight_exponent;
+  std::printf("## policy_sim — Tier-1 fill by rank weight: w = free^%d / capacity^%d against w = free\n\n", k, k - 1);
+  std::printf("`policy_sim --compare-weights --seeds %llu-%llu --versions %d --weeks %d%s --grace-hours %g --exponent %d`\n\n",
+              static_cast<unsigned long long>(first), static_cast<unsigned long long>(last), versions, weeks,
+              failures ? "" : " --no-failures", static_cast<double>(config.grace_seconds) / kHour, k);
+  std::printf("| seed | fill max/min, k = %d | fill max/min, k = 1 | publish → copy p50 / p99, k = %d | p50 / p99, k = 1 "
+              "| surplus copies released, k = %d | extra copies at end, failure-caused in () (k = %d / 1) "
+              "| violating at end (k = %d / 1) |\n",
+              k, k, k, k, k);
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  double lo = 1e9, hi = 0, plo = 1e9, phi = 0;
+  bool met = true, other_met = true;
+  double seconds = 0;
+  for (std::uint64_t seed = first; seed <= last; ++seed) {
+    const Workload w = make_workload(seed, versions, weeks, failures);
+    const Results rk = Sim(w, Strategy::rule, seed, config).run();
+    const Results r1 = Sim(w, Strategy::rule, seed, plain).run();
+    seconds += rk.seconds + r1.seconds;
+    const Figures a = figures_of(rk), b = figures_of(r1);
+    lo = std::min(lo, a.spread);
+    hi = std::max(hi, a.spread);
+    plo = std::min(plo, b.spread);
+    phi = std::max(phi, b.spread);
+    met = met && a.spread <= 1.15;
+    other_met = other_met && b.spread <= 1.15;
+    std::printf("| %llu | %.3f%s | %.3f%s | %s / %s | %s / %s | %llu | %llu (%llu) / %llu (%llu) | %llu / %llu |\n",
+                static_cast<unsigned long long>(seed), a.spread, a.spread <= 1.15 ? "" : " (over)", b.spread,
+                b.spread <= 1.15 ? "" : " (over)", duration(a.p50).c_str(), duration(a.p99).c_str(),
+                duration(b.p50).c_str(), duration(b.p99).c_str(), static_cast<unsigned long long>(a.surplus_released),
+                static_cast<unsigned long long>(a.extra), static_cast<unsigned long long>(a.extra_on_failed),
+                static_cast<unsigned long long>(b.extra), static_cast<unsigned long long>(b.extra_on_failed),
+                static_cast<unsigned long long>(a.violating_end), static_cast<unsigned long long>(b.violating_end));
+    std::fflush(stdout);
+  }
+  std::printf("\nFill max/min over the seeds: k = %d %.3f–%.3f, target ≤ 1.15 at every seed: %s; k = 1 %.3f–%.3f: %s. "
+              "%.1f s of simulation.\n",
+              k, lo, hi, met ? "met" : "MISSED", plo, phi, other_met ? "met" : "missed", seconds);
+  return met ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   int versions = 100000, weeks = 6;
-  bool failures = true;
+  bool failures = true, compare = false;
+  std::uint64_t first_seed = 1, last_seed = 10;
   TierOneConfig config;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -942,15 +1043,27 @@ int main(int argc, char** argv) {
       failures = false;
     else if (a == "--grace-hours")
       config.grace_seconds = static_cast<std::int64_t>(std::stod(next()) * kHour);
-    else {
-      std::cerr << "usage: policy_sim [--seed S] [--versions N] [--weeks W] [--no-failures] [--grace-hours H]\n";
+    else if (a == "--exponent")
+      config.rank_weight_exponent = std::stoi(next());
+    else if (a == "--compare-weights")
+      compare = true;
+    else if (a == "--seeds") {
+      const std::string range = next();
+      const auto dash = range.find('-');
+      first_seed = std::stoull(range.substr(0, dash));
+      last_seed = dash == std::string::npos ? first_seed : std::stoull(range.substr(dash + 1));
+    } else {
+      std::cerr << "usage: policy_sim [--seed S] [--versions N] [--weeks W] [--no-failures] [--grace-hours H] "
+                   "[--exponent K] [--compare-weights [--seeds A-B]]\n";
       return 2;
     }
   }
-  if (versions < 1 || weeks < 1 || config.grace_seconds < 0) {
-    std::cerr << "--versions and --weeks must be positive, --grace-hours not negative\n";
+  if (versions < 1 || weeks < 1 || config.grace_seconds < 0 || config.rank_weight_exponent < 1 ||
+      first_seed > last_seed) {
+    std::cerr << "--versions, --weeks and --exponent must be positive, --grace-hours not negative, --seeds A-B with A ≤ B\n";
     return 2;
   }
+  if (compare) return compare_weights(first_seed, last_seed, versions, weeks, failures, config);
 
   const Workload w = make_workload(seed, versions, weeks, failures);
   double total = 0, biggest = 0;
@@ -969,8 +1082,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < kTier1; ++i) capacity += static_cast<double>(w.sites[i].capacity);
 
   std::printf("## policy_sim — one Tier-1 copy per dataset version (issue 5)\n\n");
-  std::printf("`policy_sim --seed %llu --versions %d --weeks %d%s --grace-hours %g`\n\n", static_cast<unsigned long long>(seed),
-              versions, weeks, failures ? "" : " --no-failures", static_cast<double>(config.grace_seconds) / kHour);
+  std::printf("`policy_sim --seed %llu --versions %d --weeks %d%s --grace-hours %g --exponent %d`\n\n",
+              static_cast<unsigned long long>(seed), versions, weeks, failures ? "" : " --no-failures",
+              static_cast<double>(config.grace_seconds) / kHour, config.rank_weight_exponent);
   std::printf("Workload: %zu dataset versions in %d bursts over %d weeks from 50 sites (10 Tier-1, 40 Tier-2); "
               "%.1f TB in all, mean %.2f GB, median %.0f MB, p99 %.1f GB, largest %.0f GB; %d new versions of earlier "
               "datasets, %d retracted, %d published at Tier-1 sites. Tier-1 capacity %.0f TB (%.0f %% needed for one copy each).\n\n",
@@ -1002,8 +1116,11 @@ int main(int argc, char** argv) {
                 r.wasted_bytes / kTB, fmin > 0 ? fmax / fmin : 0.0, 100 * fmax, 100 * fmin,
                 static_cast<unsigned long long>(r.violating_end), static_cast<unsigned long long>(r.transfers), r.seconds);
   }
-  std::printf("\nfedswarm rule: %llu claims, %llu releases signed.\n\n", static_cast<unsigned long long>(rs[0].claims),
-              static_cast<unsigned long long>(rs[0].releases));
+  std::printf("\nfedswarm rule: %llu claims, %llu releases signed, %llu surplus copies released (rank weight "
+              "free^%d / capacity^%d).\n\n",
+              static_cast<unsigned long long>(rs[0].claims), static_cast<unsigned long long>(rs[0].releases),
+              static_cast<unsigned long long>(rs[0].surplus_released), config.rank_weight_exponent,
+              config.rank_weight_exponent - 1);
 
   std::printf("After each failure: time until every version it touched again has a copy on an up Tier-1 "
               "(touched: sole copy on the failed node, or queued there without a copy; grace period %s)\n\n",

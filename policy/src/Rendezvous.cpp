@@ -53,9 +53,20 @@ double portable_log(double x) {
   return de * kLn2Hi + (de * kLn2Lo + ln_m);
 }
 
-double rendezvous_score(std::uint64_t hash, std::uint64_t weight) {
-  if (weight == 0) return -std::numeric_limits<double>::infinity();
-  return portable_log(rendezvous_unit(hash)) / static_cast<double>(weight);
+double rendezvous_score(std::uint64_t hash, double weight) {
+  if (!(weight > 0)) return -std::numeric_limits<double>::infinity();
+  return portable_log(rendezvous_unit(hash)) / weight;
+}
+
+double rank_weight(std::uint64_t free, std::uint64_t capacity, int exponent) {
+  if (free == 0 || capacity == 0) return 0;
+  // Integer to double conversions round correctly, so these are the same everywhere;
+  // so are ÷ and × in this order (policy/ is built with -ffp-contract=off).
+  const double r = static_cast<double>(free);
+  const double fraction = r / static_cast<double>(capacity);
+  double w = r;
+  for (int i = 1; i < exponent; ++i) w = w * fraction;
+  return w;
 }
 
 bool ranks_before(const RankedNode& a, const RankedNode& b) {

@@ -44,6 +44,7 @@ std::string_view to_string(TierOneActionKind k) {
     case TierOneActionKind::release: return "release";
     case TierOneActionKind::give_up: return "give_up";
     case TierOneActionKind::decline: return "decline";
+    case TierOneActionKind::drop_surplus: return "drop_surplus";
   }
   return "fetch";
 }
@@ -64,7 +65,8 @@ std::optional<Claim> TierOneAction::record(std::int64_t now) const {
   c.version = version;
   c.made_at = now;
   switch (kind) {
-    case TierOneActionKind::fetch: return std::nullopt;
+    case TierOneActionKind::fetch:
+    case TierOneActionKind::drop_surplus: return std::nullopt;
     case TierOneActionKind::claim:
       c.action = ClaimAction::take;
       c.deadline = deadline;

@@ -84,18 +84,34 @@ TierOneDecision TierOneRule::judge(const TierOneCase& c, std::span<const TierOne
 
   // 1. Counted holders.
   bool holders_down = false, dropped = false;
+  std::optional<std::size_t> keeper;  // the oldest complete record, then the lowest key
   for (std::size_t i = 0; i < n; ++i) {
     const ReplicaLocation* r = latest.replica[i];
     if (!r || same_site(*ms[i])) continue;
-    if (r->state == ReplicaState::dropped)
+    if (r->state == ReplicaState::dropped) {
       dropped = true;
-    else if (present(*ms[i]))
+    } else if (present(*ms[i])) {
       d.holders.push_back(ms[i]->key);
-    else
+      // Members are by key: on equal times the first one seen keeps its place.
+      if (!keeper || r->at < latest.replica[*keeper]->at) keeper = i;
+    } else {
       holders_down = true;
+    }
   }
   if (!d.holders.empty()) {
     d.status = TierOneStatus::compliant;
+    // 1b. Surplus copies: one copy beyond the primary is kept, the keeper's; the others
+    // go once the keeper is settled. Who keeps is catalog data only, so a node never
+    // drops because another view of liveness took its own copy for the kept one.
+    if (d.holders.size() >= 2) {
+      const TierOneMember& k = *ms[*keeper];
+      d.keeper = k.key;
+      d.release_at = k.alive ? add_time(std::max(k.up_since, latest.replica[*keeper]->at), config_.surplus_settle_seconds)
+                             : kMaxTime;
+      if (now >= d.release_at)
+        for (const auto& h : d.holders)
+          if (h != k.key) d.surplus.push_back(h);
+    }
     return d;
   }
 
@@ -124,7 +140,8 @@ TierOneDecision TierOneRule::judge(const TierOneCase& c, std::span<const TierOne
       passed_at = cl->made_at;
     else if (cl && !holds && config_.effective_deadline(*cl) < now)
       passed_at = config_.effective_deadline(*cl);
-    Candidate cand{{m.key, rendezvous_score(rendezvous_hash(m.key, instance), free)},
+    const double weight = rank_weight(free, m.capacity, config_.rank_weight_exponent);
+    Candidate cand{{m.key, rendezvous_score(rendezvous_hash(m.key, instance), weight)},
                    contains(c.previous_holders, m.key), passed_at.value_or(0)};
     if (!passed_at)
       fresh.push_back(cand);
@@ -223,7 +240,10 @@ std::vector<TierOneAction> TierOneRule::actions(const TierOneDecision& d, const 
       if (take_live) act(TierOneActionKind::release, std::string("no obligation: ") + std::string(to_string(d.cause)));
       break;
     case TierOneStatus::compliant:
-      if (take_live) act(TierOneActionKind::release, "a Tier-1 copy exists at " + short_key(d.holders.front()));
+      if (take_live)
+        act(TierOneActionKind::release, "a Tier-1 copy exists at " + short_key(d.holders.front()));
+      else if (contains(d.surplus, local.key))
+        act(TierOneActionKind::drop_surplus, "surplus copy: " + short_key(*d.keeper) + " is back and keeps the version");
       break;
     case TierOneStatus::pending:
       if (!take_live) break;
@@ -280,8 +300,8 @@ TierOneReport TierOneRule::evaluate(const TierOneSnapshot& s, std::int64_t now,
   // order: that is what makes the output independent of it.
   report.members = s.members;
   std::sort(report.members.begin(), report.members.end(), [](const TierOneMember& a, const TierOneMember& b) {
-    return std::tie(a.key, a.site, a.capacity, a.alive, a.down_since) <
-           std::tie(b.key, b.site, b.capacity, b.alive, b.down_since);
+    return std::tie(a.key, a.site, a.capacity, a.alive, a.down_since, a.up_since) <
+           std::tie(b.key, b.site, b.capacity, b.alive, b.down_since, b.up_since);
   });
   report.members.erase(std::unique(report.members.begin(), report.members.end(),
                                    [](const TierOneMember& a, const TierOneMember& b) { return a.key == b.key; }),

@@ -99,6 +99,7 @@ void TierOneTracker::forget_all() {
   member_timers_.clear();
   reservations_.clear();
   actions_.clear();
+  surplus_.clear();
   seen_.clear();
   rebuild_local_.clear();
   counts_ = {};
@@ -131,6 +132,13 @@ void TierOneTracker::reserve(const TierOneCaseData& c) {
   }
 }
 
+std::vector<std::uint32_t> TierOneTracker::surplus_without_action(const PublicKey& local) const {
+  std::vector<std::uint32_t> out;
+  for (const auto& [doc, keys] : surplus_)
+    if (!actions_.count(doc) && std::find(keys.begin(), keys.end(), local) != keys.end()) out.push_back(doc);
+  return out;
+}
+
 std::uint64_t TierOneTracker::reserved(const PublicKey& member, std::int64_t now) const {
   std::uint64_t sum = 0;
   for (auto it = reservations_.lower_bound({member, 0}); it != reservations_.end() && it->first.first == member; ++it)
@@ -149,7 +157,9 @@ bool TierOneTracker::refresh_members(const TierOneTrackerInput& in) {
   for (auto& m : members_) {
     const std::uint64_t res = reserved(m.key, in.now);
     m.committed = m.committed > UINT64_MAX - res ? UINT64_MAX : m.committed + res;
-    MemberView v{m.alive, present(m, in.now), m.down_since, m.capacity, m.committed};
+    // up_since is kept to spot a member that came back between two rounds; the chains
+    // do not read it, so it does not count as a change here.
+    MemberView v{m.alive, present(m, in.now), m.down_since, m.up_since, m.capacity, m.committed};
     auto it = seen_.find(m.key);
     if (it == seen_.end() || it->second.alive != v.alive || it->second.present != v.present ||
         it->second.capacity != v.capacity || it->second.committed != v.committed)
@@ -212,12 +222,15 @@ void TierOneTracker::set_status(std::uint32_t doc, std::uint8_t code, std::uint6
 
 // The next moment the verdict of `c` may change by time alone: a claim's effective
 // deadline passing (expired; its reservation ends), a pass ceasing to be recent, a
-// release ageing. Member grace ends are member timers.
-void TierOneTracker::schedule(std::uint32_t doc, const TierOneCaseData& c, const TierOneDecision&, std::int64_t now) {
+// release ageing, the keeper of surplus copies settling. Member grace ends are member
+// timers.
+void TierOneTracker::schedule(std::uint32_t doc, const TierOneCaseData& c, const TierOneDecision& d, std::int64_t now) {
   std::int64_t next = kMaxTime;
   auto consider = [&](std::int64_t t) {
     if (t > now) next = std::min(next, t);
   };
+  // INT64_MAX (keeper not alive): its liveness coming back makes the doc affected.
+  if (d.keeper && d.release_at != kMaxTime) consider(d.release_at);
   for (const auto& cl : c.claims) {
     if (cl.action == ClaimAction::take) {
       const std::int64_t d = config_.effective_deadline(cl);
@@ -247,6 +260,8 @@ void TierOneTracker::judge(const TierOneCaseData& c, const TierOneTrackerInput& 
   set_status(c.doc, code, c.version.size, since, d.deadline);
   schedule(c.doc, c, d, in.now);
   round_keys_[c.doc] = {c.version.published_at, c.version.instance_id()};
+  if (d.surplus.empty()) surplus_.erase(c.doc);
+  else surplus_[c.doc] = d.surplus;
 
   actions_.erase(c.doc);
   if (!in.local) return;
@@ -328,7 +343,8 @@ Result<TierOneTrackerRound> TierOneTracker::round(const TierOneTrackerInput& in,
     const bool pres = present(m, in.now);
     auto it = seen_.find(m.key);
     if (it != seen_.end() &&
-        (it->second.alive != m.alive || it->second.present != pres || (!m.alive && it->second.down_since != m.down_since)))
+        (it->second.alive != m.alive || it->second.present != pres || (!m.alive && it->second.down_since != m.down_since) ||
+         (m.alive && it->second.up_since != m.up_since)))
       affected.push_back(m.key);
     if (!m.alive && pres) member_timers_.emplace(add_time(m.down_since, config_.grace_seconds), m.key);
   }
@@ -352,10 +368,17 @@ Result<TierOneTrackerRound> TierOneTracker::round(const TierOneTrackerInput& in,
     }
   }
   if (in.local) {
-    for (const auto& [doc, acts] : actions_) dirty.insert(doc);
+    // A drop_surplus depends on nothing that moves by itself from round to round (the
+    // records, liveness and the settle timer make the doc due when they change).
+    for (const auto& [doc, acts] : actions_)
+      if (std::any_of(acts.begin(), acts.end(), [](const TierOneAction& a) { return a.kind != TierOneActionKind::drop_surplus; }))
+        dirty.insert(doc);
     for (auto it = reservations_.lower_bound({in.local->key, 0});
          it != reservations_.end() && it->first.first == in.local->key; ++it)
       dirty.insert(it->first.second);
+    // Acting starts: what was judged without acting (and a rebuild's end, below).
+    if (!was_acting_ && !rebuild_next_)
+      for (std::uint32_t doc : surplus_without_action(in.local->key)) dirty.insert(doc);
   }
   // Docs the rebuild has not reached yet are judged when it does.
   auto pending_rebuild = [&](std::uint32_t doc) {
@@ -413,6 +436,8 @@ Result<TierOneTrackerRound> TierOneTracker::round(const TierOneTrackerInput& in,
       std::vector<std::uint32_t> open(rebuild_local_.begin(), rebuild_local_.end());
       rebuild_local_.clear();
       for (const auto& [doc, info] : open_) open.push_back(doc);
+      if (in.local)
+        for (std::uint32_t doc : surplus_without_action(in.local->key)) open.push_back(doc);
       std::sort(open.begin(), open.end());
       open.erase(std::unique(open.begin(), open.end()), open.end());
       if (auto st = judge_docs(source, open, in, deferred, out.judged); !st) return failed(st.error());

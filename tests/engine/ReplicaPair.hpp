@@ -81,17 +81,38 @@ class ReplicaPair {
   const std::filesystem::path& tmp() const { return tmp_.path(); }
 
   // Copies every record of the publisher's log the holder lacks into the holder's catalog.
-  void sync() {
-    auto vv = holder_.cat().version_vector();
+  void sync() { copy_records(publisher_, holder_); }
+
+  // Copies every record of `from`'s own log that `to` lacks into `to`'s catalog.
+  static void copy_records(Node& from, Node& to) {
+    auto vv = to.cat().version_vector();
     REQUIRE(vv.ok());
-    const PublicKey& author = publisher_.home->key().public_key();
+    const PublicKey& author = from.home->key().public_key();
     std::uint64_t after = vv->count(author) ? vv->at(author) : 0;
-    auto records = publisher_.cat().records_after(author, after, 100000, 1u << 30);
+    auto records = from.cat().records_after(author, after, 100000, 1u << 30);
     REQUIRE(records.ok());
     if (records->empty()) return;
-    auto results = holder_.cat().ingest_batch(*records, kTestNow + 2000);
+    auto results = to.cat().ingest_batch(*records, kTestNow + 2000);
     REQUIRE(results.ok());
     for (const auto& r : *results) REQUIRE_MESSAGE(r.outcome == IngestOutcome::stored, (r.error ? r.error->message : ""));
+  }
+
+  // A second Tier-1 member at `site` (its own home and catalog, the publisher's records
+  // in it): a new roster with the three of them is imported everywhere.
+  Node& add_tier1(const std::string& site) {
+    make_node(extra_, site, RetractionAction::keep);
+    Roster r = make_roster(2,
+                           {member(publisher_.home->key(), "IPSL"), member(holder_.home->key(), "DKRZ", Tier::tier1),
+                            member(extra_.home->key(), site, Tier::tier1)},
+                           {grant(publisher_.home->key())}, kTestNow - 100, kTestNow + 10 * 365 * 86400);
+    Envelope env = keys_.roster(2, r);
+    REQUIRE(extra_.cat().pin_authority(keys_.authority.public_key()).ok());
+    for (Node* n : {&publisher_, &holder_, &extra_}) {
+      auto st = n->cat().import_roster(env, kTestNow);
+      REQUIRE_MESSAGE(st.ok(), st.error().message);
+    }
+    copy_records(publisher_, extra_);
+    return extra_;
   }
 
   // Signs a retraction of `v` by its publisher and brings it to the holder.
@@ -135,7 +156,7 @@ class ReplicaPair {
 
   TempDir tmp_{"fedswarm-replica-pair"};
   FederationKeys keys_;
-  Node publisher_, holder_;
+  Node publisher_, holder_, extra_;
   std::vector<SampleVersion> sample_;
 };
 

@@ -85,6 +85,26 @@ TEST_CASE("membership: up -> suspect -> down by time, back up on a frame") {
   CHECK(f.m.peer(f.ka())->state == PeerState::up);
 }
 
+TEST_CASE("membership: up_since is when a member last came up from down, not every frame") {
+  Fixture f;
+  CHECK(f.m.peer(f.ka())->up_since_ms == 0);  // never heard from
+  f.m.connected(f.ka(), 1000);
+  CHECK(f.m.peer(f.ka())->up_since_ms == 1000);
+  f.m.heard_from(f.ka(), 2000);
+  f.m.tick(5000);  // suspect: still alive, same up_since
+  CHECK(f.m.peer(f.ka())->state == PeerState::suspect);
+  f.m.heard_from(f.ka(), 5500);
+  CHECK(f.m.peer(f.ka())->up_since_ms == 1000);
+  f.m.tick(20000);
+  CHECK(f.m.peer(f.ka())->state == PeerState::down);
+  f.m.heard_from(f.ka(), 21000);  // back: a new up_since
+  CHECK(f.m.peer(f.ka())->up_since_ms == 21000);
+  f.m.disconnected(f.ka(), 22000, "closed", false);
+  f.m.tick(40000);
+  f.m.connected(f.ka(), 41000);
+  CHECK(f.m.peer(f.ka())->up_since_ms == 41000);
+}
+
 TEST_CASE("membership: failed dials double the backoff up to the cap") {
   Fixture f;
   std::int64_t now = 0;

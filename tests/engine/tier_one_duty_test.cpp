@@ -4,6 +4,7 @@
 // section of config.toml.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -240,6 +241,62 @@ TEST_CASE("tier-1 duty - two evaluations in one second sign at most one record p
   CHECK(d.evaluate(kNow).signed_records == 0);
 }
 
+TEST_CASE("tier-1 duty - a surplus copy is released (record, row, directory) once no subscription wants it") {
+  Duty d;
+  const auto& v = d.pair.sample()[0];
+  const std::string id = v.instance_id();
+  const PublicKey self = d.pair.holder().home->key().public_key();
+  // CEDA, another Tier-1, held the version first (record at kNow - 5000); this node's
+  // copy, a repair, came later.
+  auto& keeper = d.pair.add_tier1("CEDA");
+  ReplicaRecord older{v.dataset_id, v.version, ReplicaState::complete, kNow - 5000};
+  REQUIRE(keeper.cat().append_local(keeper.home->key(), RecordKind::replica, older.encode(), kNow - 5000).ok());
+  ReplicaPair::copy_records(keeper, d.pair.holder());
+  const fs::path dir = d.pair.place_replica(v);
+  LocalReplica row = local_of(d.pair.holder().cat(), id);
+  ReplicaRecord mine{v.dataset_id, v.version, ReplicaState::complete, kNow - 100};
+  REQUIRE(d.pair.holder().cat().append_local(d.pair.holder().home->key(), RecordKind::replica, mine.encode(), kNow - 100, &row).ok());
+  auto own_state = [&] {
+    auto reps = d.pair.holder().cat().replicas(id);
+    REQUIRE(reps.ok());
+    for (const auto& r : *reps)
+      if (r.node == self) return r.state;
+    FAIL("no replica record of this node");
+    return ReplicaState::complete;
+  };
+
+  // Liveness unknown: every member alive since ever, so CEDA (the keeper) is settled.
+  // A subscription wants the version: the copy stays, nothing is signed for it.
+  auto kept = d.evaluate(kNow, true, {id});
+  CHECK(std::count_if(kept.done.begin(), kept.done.end(),
+                      [](const std::string& l) { return l.rfind("kept the surplus copy", 0) == 0; }) == 1);
+  CHECK(fs::is_directory(dir));
+  CHECK(local_of(d.pair.holder().cat(), id).state == LocalState::complete);
+  CHECK(own_state() == ReplicaState::complete);
+  // Still wanted: not asked again.
+  auto quiet = d.evaluate(kNow + 1, true, {id});
+  CHECK(std::none_of(quiet.done.begin(), quiet.done.end(),
+                     [](const std::string& l) { return l.find("surplus") != std::string::npos; }));
+
+  // The subscription ends: the copy goes — record dropped, row dropped, directory gone.
+  auto released = d.evaluate(kNow + 2);
+  CHECK(std::count_if(released.done.begin(), released.done.end(),
+                      [](const std::string& l) { return l.rfind("released the surplus copy", 0) == 0; }) == 1);
+  CHECK_FALSE(fs::exists(dir));
+  const LocalReplica after = local_of(d.pair.holder().cat(), id);
+  CHECK(after.state == LocalState::dropped);
+  CHECK(after.path.empty());
+  CHECK(after.last_error.find("surplus") != std::string::npos);
+  CHECK(own_state() == ReplicaState::dropped);
+  // One copy left (CEDA's): nothing more to do about it.
+  auto doc = d.pair.holder().cat().doc_of(id);
+  REQUIRE(doc.ok());
+  REQUIRE(doc->has_value());
+  d.evaluate(kNow + 3);
+  CHECK(d.duty->tracker().status(**doc) == TierOneStatus::compliant);
+  CHECK(d.duty->tracker().actions().count(**doc) == 0);
+}
+
 TEST_CASE("config - the [policy] section: written by init, read back, bad values refused") {
   TempDir dir;
   Config c = Config::defaults("DKRZ", Tier::tier1);
@@ -249,6 +306,7 @@ TEST_CASE("config - the [policy] section: written by init, read back, bad values
   c.tier_one.deadline_slack = 1.5;
   c.tier_one.superseded_needs_copy = false;
   c.policy_evaluate_interval_ms = 500;
+  c.tier_one.surplus_settle_seconds = 7;
   write_file(dir / "config.toml", c.render_toml());
   auto loaded = Config::load(dir / "config.toml", dir.path());
   REQUIRE_MESSAGE(loaded.ok(), loaded.error().message);
@@ -260,6 +318,8 @@ TEST_CASE("config - the [policy] section: written by init, read back, bad values
   CHECK(loaded->tier_one.max_claim_seconds == TierOneConfig{}.max_claim_seconds);
   CHECK(loaded->tier_one.retry_after_seconds == TierOneConfig{}.retry_after_seconds);
   CHECK(loaded->policy_evaluate_interval_ms == 500);
+  CHECK(loaded->tier_one.surplus_settle_seconds == 7);
+  CHECK(loaded->tier_one.rank_weight_exponent == kRankWeightExponent);  // never from the file
 
   // Defaults when the section is absent.
   write_file(dir / "config.toml", "[node]\nsite = \"X\"\ntier = \"1\"\n");
@@ -268,6 +328,7 @@ TEST_CASE("config - the [policy] section: written by init, read back, bad values
   CHECK(bare->tier_one.grace_seconds == 6 * 3600);
   CHECK(bare->tier_one.min_rate == 10e6);
   CHECK(bare->policy_evaluate_interval_ms == 2000);
+  CHECK(bare->tier_one.surplus_settle_seconds == 3600);
 
   auto load = [&](const std::string& policy) {
     write_file(dir / "config.toml", "[node]\nsite = \"X\"\n[policy]\n" + policy + "\n");
@@ -287,6 +348,9 @@ TEST_CASE("config - the [policy] section: written by init, read back, bad values
            {"min_rate = inf", "policy.min_rate"},
            {"superseded_needs_copy = 1", "policy.superseded_needs_copy"},
            {"evaluate_interval_ms = 10", "policy.evaluate_interval_ms"},
+           {"surplus_settle_seconds = -1", "policy.surplus_settle_seconds"},
+           {"surplus_settle_seconds = 999999999999", "policy.surplus_settle_seconds"},
+           {"rank_weight_exponent = 2", "policy.rank_weight_exponent"},
        }) {
     INFO(text);
     auto r = load(text);

@@ -10,9 +10,14 @@
 //   Tier-1 in rank claims it and completes; the version becomes compliant there.
 // - A Tier-1 publishes: its own version goes to another Tier-1 (a same-site copy is no
 //   second residence); the publisher never claims it.
-// Each test has its own loopback net (127.0.61.x, .62.x, .63.x). The [policy] settings
-// are shortened for the test (grace 3 s, claim_base 5 s, evaluation every 500 ms) and
-// equal at every node, as the rule requires.
+// - Surplus copies: the holder is stopped past the grace period, the other Tier-1
+//   repairs the version; the holder comes back with its copy, and once it has been up
+//   for surplus_settle_seconds (2 s here) the repair copy is released — its directory
+//   deleted, a signed "dropped" replica record at every node — and the original copy is
+//   the one left.
+// Each test has its own loopback net (127.0.61.x, .62.x, .63.x, .90.x). The [policy]
+// settings are shortened for the test (grace 3 s, claim_base 5 s, evaluation every
+// 500 ms, surplus settle 2 s) and equal at every node, as the rule requires.
 #include <doctest/doctest.h>
 
 #include <set>
@@ -34,6 +39,7 @@ const std::map<std::string, std::string> kPolicy = {
     // machine made it expire.
     {"min_rate", "50000.0"},
     {"evaluate_interval_ms", "500"},
+    {"surplus_settle_seconds", "2"},
 };
 
 // A Tier-1 member offering 1 GiB in the roster (the rule ranks by roster capacity; a
@@ -82,6 +88,25 @@ std::vector<std::pair<std::string, std::string>> claims(const std::string& home)
     if (c.instance_id != kInstance) continue;
     const RosterMember* m = *roster ? (*roster)->member(c.claim.node) : nullptr;
     out.emplace_back(m ? m->site : short_key(c.claim.node), std::string(to_string(c.claim.action)));
+  }
+  return out;
+}
+
+// The latest replica record of each node on kInstance in `home`'s catalog: site → state.
+std::map<std::string, std::string> replica_records(const std::string& home) {
+  auto h = NodeHome::open(home);
+  REQUIRE(h.ok());
+  auto cat = h->open_catalog(true);
+  REQUIRE(cat.ok());
+  auto state = (*cat)->replication_state();
+  REQUIRE(state.ok());
+  auto roster = (*cat)->roster();
+  REQUIRE(roster.ok());
+  std::map<std::string, std::string> out;
+  for (const auto& r : state->replicas) {
+    if (r.instance_id != kInstance) continue;
+    const RosterMember* m = *roster ? (*roster)->member(r.location.node) : nullptr;
+    out[m ? m->site : short_key(r.location.node)] = std::string(to_string(r.location.state));
   }
   return out;
 }
@@ -332,4 +357,84 @@ TEST_CASE("tier-1 - a Tier-1 primary's own version goes to a different Tier-1") 
   REQUIRE(wait_until([&] { return claims(c.home(0)).size() == 1; }, std::chrono::seconds(10)));
   CHECK(claims(c.home(0)) == std::vector<std::pair<std::string, std::string>>{{holder, "take"}});
   for (std::size_t i = 0; i < c.size(); ++i) c.stop(i);
+}
+
+TEST_CASE("tier-1 - a repair copy is released once the original holder is back and settled") {
+  CliWorld w;
+  GossipCluster c(w, 90, 0);
+  const std::vector<std::string> sites = {"IPSL", "DKRZ", "CEDA"};
+  c.add_member("IPSL", "2", {"IPSL"});
+  for (std::size_t i = 1; i < sites.size(); ++i) {
+    c.add_member(sites[i], "1", {"NCAR"});
+    offer_capacity(w, c.home(i));
+  }
+  c.issue_roster();
+  for (std::size_t i = 0; i < c.size(); ++i) set_config(c.home(i), kPolicy);
+  const auto archive = w.dir() / "archive";
+  write_version(archive, test_seed(), 2, 1'000'000);
+  c.start_all();
+  w.must({"--home", c.home(0), "publish", archive.string()});
+
+  // One Tier-1 holds it: the original holder x.
+  std::optional<nlohmann::json> v;
+  REQUIRE(wait_until(
+      [&] {
+        v = verdict(w, c.home(0));
+        return v && (*v)["status"] == "compliant" && (*v)["holders"].size() == 1;
+      },
+      std::chrono::seconds(120), std::chrono::milliseconds(100)));
+  const std::string original = (*v)["holders"][0].get<std::string>();
+  const std::size_t x = index_of(sites, original), y = x == 1 ? 2 : 1;
+  REQUIRE(drs_state(c.home(x), archive) == "complete");
+
+  // x stops; past the grace period y repairs the version.
+  c.stop(x);
+  REQUIRE(wait_until(
+      [&] {
+        v = verdict(w, c.home(0));
+        return v && (*v)["status"] == "compliant" && (*v)["holders"].size() == 1 && (*v)["holders"][0] == sites[y];
+      },
+      std::chrono::seconds(120), std::chrono::milliseconds(100)));
+  REQUIRE(drs_state(c.home(y), archive) == "complete");
+  MESSAGE("original holder " << original << " stopped; repaired at " << sites[y]);
+
+  // x comes back with its copy. Both count for a moment; after the settle period y
+  // releases its copy: directory gone, its local row dropped, its "dropped" record
+  // everywhere, x's copy the one left.
+  c.start(x);
+  const bool released = wait_until(
+      [&] {
+        auto records = replica_records(c.home(0));
+        return records[sites[y]] == "dropped" && records[original] == "complete" &&
+               drs_state(c.home(y), archive) == "absent";
+      },
+      std::chrono::seconds(90), std::chrono::milliseconds(200));
+  INFO("records at the primary: " << nlohmann::json(replica_records(c.home(0))).dump());
+  REQUIRE(released);
+  CHECK(drs_state(c.home(x), archive) == "complete");
+  CHECK(holds_nothing(c.home(y)));
+  auto t = transfers(w, c.home(y));
+  REQUIRE(t.has_value());
+  CHECK_FALSE(row_of(*t).has_value());  // no longer seeded
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    INFO("node " << sites[i]);
+    REQUIRE(wait_until(
+        [&] {
+          auto r = verdict(w, c.home(i));
+          return r && (*r)["status"] == "compliant" && (*r)["holders"].size() == 1 && (*r)["holders"][0] == original;
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(100)));
+  }
+  for (std::size_t i = 0; i < c.size(); ++i) c.stop(i);
+  // The local row says why (read with the node stopped).
+  auto h = NodeHome::open(c.home(y));
+  REQUIRE(h.ok());
+  auto cat = h->open_catalog(true);
+  REQUIRE(cat.ok());
+  auto local = (*cat)->local(kInstance);
+  REQUIRE(local.ok());
+  REQUIRE(local->has_value());
+  CHECK((*local)->state == LocalState::dropped);
+  CHECK((*local)->path.empty());
+  CHECK((*local)->last_error.find("surplus") != std::string::npos);
 }

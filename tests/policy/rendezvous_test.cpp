@@ -56,10 +56,28 @@ TEST_CASE("the unit value never reaches 0 or 1") {
   CHECK(portable_log(rendezvous_unit(~0ull)) < 0.0);
 }
 
+TEST_CASE("rank weight: free^k / capacity^(k-1), bit for bit, and plain free capacity at k = 1") {
+  constexpr std::uint64_t TB = 1'000'000'000'000ull;
+  CHECK(kRankWeightExponent == 4);
+  CHECK(rank_weight(3 * TB, 7 * TB, 1) == static_cast<double>(3 * TB));
+  CHECK(rank_weight(0, 7 * TB) == 0.0);
+  CHECK(rank_weight(3 * TB, 0) == 0.0);
+  // An empty node weighs its capacity whatever k; a quarter-free one (1/4)^(k-1) of its free.
+  CHECK(rank_weight(7 * TB, 7 * TB) == static_cast<double>(7 * TB));
+  CHECK(rank_weight(1 * TB, 4 * TB) == static_cast<double>(TB) / 64);
+  CHECK(rank_weight(1 * TB, 4 * TB, 2) == static_cast<double>(TB) / 4);
+  // Frozen like the hash: a change reorders placements across the federation.
+  const double w = rank_weight(12'345'678'901'234ull, 50 * TB);  // ≈ 1.858e11
+  CHECK(std::bit_cast<std::uint64_t>(w) == 0x4245a2999c04749dull);
+  CHECK(std::bit_cast<std::uint64_t>(rendezvous_score(0xa68a98c6f7c0209dull, w)) == 0xbd8459527fe3e00eull);
+}
+
 TEST_CASE("scores: more weight ranks higher for the same hash; weight 0 ranks last; ties go to the lower key") {
   const std::uint64_t h = rendezvous_hash(key(1), "X.v20200101");
   CHECK(rendezvous_score(h, 2000) > rendezvous_score(h, 1000));
   CHECK(std::isinf(rendezvous_score(h, 0)));
+  CHECK(std::isinf(rendezvous_score(h, -1.0)));
+  CHECK(std::isinf(rendezvous_score(h, std::numeric_limits<double>::quiet_NaN())));
   RankedNode a{key(1), -0.5}, b{key(2), -0.5}, c{key(3), -0.25};
   CHECK(ranks_before(a, b));
   CHECK_FALSE(ranks_before(b, a));

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <random>
 #include <sstream>
@@ -93,14 +94,16 @@ struct Fixture {
     rule.decide(view(), members, local, now, out);
     return out;
   }
-  // The reference ranking: eligible nodes by rendezvous score on free capacity.
+  // The reference ranking: eligible nodes by rendezvous score on the rank weight
+  // (free capacity and roster capacity).
   std::vector<std::uint8_t> reference_ranking(std::int64_t) const {
     std::vector<RankedNode> r;
     for (const auto& mm : members) {
       if (!mm.alive || mm.site == v.primary_site) continue;
       std::uint64_t free = mm.capacity > mm.committed ? mm.capacity - mm.committed : 0;
       if (free < v.size || free == 0) continue;
-      r.push_back({mm.key, rendezvous_score(rendezvous_hash(mm.key, v.instance_id()), free)});
+      const double w = rank_weight(free, mm.capacity, rule.config().rank_weight_exponent);
+      r.push_back({mm.key, rendezvous_score(rendezvous_hash(mm.key, v.instance_id()), w)});
     }
     std::sort(r.begin(), r.end(), ranks_before);
     std::vector<std::uint8_t> out;
@@ -116,6 +119,8 @@ std::string text(const TierOneReport& r) {
     o << d.instance_id << ' ' << to_string(d.status) << ' ' << to_string(d.cause) << ' ' << to_string(d.blocker) << ' '
       << d.deadline << " h";
     for (const auto& k : d.holders) o << ' ' << short_key(k);
+    o << " k " << (d.keeper ? short_key(*d.keeper) : std::string("-")) << ' ' << d.release_at << " s";
+    for (const auto& k : d.surplus) o << ' ' << short_key(k);
     o << " l";
     for (const auto& k : d.live_claims) o << ' ' << short_key(k);
     o << " r";
@@ -259,11 +264,13 @@ TEST_CASE("exclusions: the primary's site, nodes that are down, nodes without ro
   }
 }
 
-TEST_CASE("capacity weighting: placements follow free capacity (seeded, 40000 versions)") {
+TEST_CASE("capacity weighting: placements follow free^k / capacity^(k-1) (seeded, 40000 versions)") {
   const std::uint64_t seed = test::test_seed();
   MESSAGE("seed " << seed);
   std::mt19937_64 rng(seed);
-  TierOneRule rule;
+  TierOneConfig plain;
+  plain.rank_weight_exponent = 1;  // w = free capacity
+  TierOneRule rule(plain);
   std::vector<TierOneMember> members{member(1, "A", 1 * TB), member(2, "B", 2 * TB), member(3, "C", 3 * TB),
                                      member(4, "D", 4 * TB)};
   auto shares = [&](const std::vector<TierOneMember>& ms) {
@@ -289,6 +296,18 @@ TEST_CASE("capacity weighting: placements follow free capacity (seeded, 40000 ve
   CHECK(s[1] == doctest::Approx(1.0 / 7).epsilon(0.12));
   CHECK(s[3] == doctest::Approx(3.0 / 7).epsilon(0.05));
   CHECK(s[4] == doctest::Approx(1.0 / 7).epsilon(0.12));
+  // The federation's weight (k = 4): empty nodes still draw by capacity, but node 4, a
+  // quarter free, weighs 1 TB × (1/4)³ and is all but skipped until the others fill up.
+  rule = TierOneRule(TierOneConfig{});
+  REQUIRE(rule.config().rank_weight_exponent == 4);
+  s = shares(members);
+  const double w4 = 1.0 / 64, total = 1 + 2 + 3 + w4;
+  CHECK(s[1] == doctest::Approx(1 / total).epsilon(0.12));
+  CHECK(s[3] == doctest::Approx(3 / total).epsilon(0.05));
+  CHECK(s[4] < 0.01);
+  members[3].committed = 0;
+  s = shares(members);
+  CHECK(s[4] == doctest::Approx(0.4).epsilon(0.05));
 }
 
 TEST_CASE("a claimant's own claim does not lower its rank for that version") {
@@ -503,14 +522,188 @@ TEST_CASE("losing a copy makes the version violating again, and the rule repairs
     REQUIRE(d.assignee());
     CHECK(*d.assignee() != key(x));
     // Repaired by the next one; when x returns there are two copies, both counted.
-    f.claims.push_back(take(node_of(*d.assignee()), T0 + 100000, T0 + 10000 + cfg.grace_seconds));
+    const std::uint8_t repairer = node_of(*d.assignee());
+    f.claims.push_back(take(repairer, T0 + 100000, T0 + 10000 + cfg.grace_seconds));
     CHECK(f.judge(T0 + 10000 + cfg.grace_seconds + 1).status == TierOneStatus::pending);
-    f.reps.push_back(replica(node_of(*d.assignee()), ReplicaState::complete, T0 + 50000));
+    f.reps.push_back(replica(repairer, ReplicaState::complete, T0 + 50000));
     f.m(x).alive = true;
+    f.m(x).up_since = T0 + 59000;
     d = f.judge(T0 + 60000);
     CHECK(d.status == TierOneStatus::compliant);
     CHECK(d.holders.size() == 2);
+    // x kept its copy: it is the keeper, and the repair copy goes once x has settled.
+    CHECK(d.keeper == key(x));
+    CHECK(d.release_at == T0 + 59000 + cfg.surplus_settle_seconds);
+    CHECK(d.surplus.empty());
+    d = f.judge(T0 + 59000 + cfg.surplus_settle_seconds);
+    CHECK(nodes_of(d.surplus) == std::vector<std::uint8_t>{repairer});
   }
+}
+
+namespace {
+
+// x held the version first; y repaired it while x was down past grace; x is back.
+struct SurplusFixture : Fixture {
+  std::uint8_t x = 0, y = 0, z = 0;
+  static constexpr std::int64_t kBack = T0 + 100000;  // x's liveness came up
+
+  explicit SurplusFixture(TierOneConfig cfg = {}) : Fixture(cfg) {
+    const auto chain = reference_ranking(T0);
+    x = chain[0];
+    y = chain[1];
+    z = chain[2];
+    claims = {take(x, T0 + 7200, T0), take(y, T0 + 60000, T0 + 30000)};
+    reps = {replica(x, ReplicaState::complete, T0 + 3000), replica(y, ReplicaState::complete, T0 + 40000)};
+    m(x).up_since = kBack;
+  }
+  std::int64_t settled() const { return kBack + rule.config().surplus_settle_seconds; }
+};
+
+}  // namespace
+
+TEST_CASE("surplus copies: the repair copy is released once the original holder is back and settled") {
+  SurplusFixture f;
+  auto d = f.judge(SurplusFixture::kBack);
+  CHECK(d.status == TierOneStatus::compliant);
+  CHECK(nodes_of(d.holders).size() == 2);
+  REQUIRE(d.keeper);
+  CHECK(*d.keeper == key(f.x));  // the oldest complete record: the original holder
+  CHECK(d.release_at == f.settled());
+  CHECK(d.surplus.empty());
+  for (std::uint8_t n = 1; n <= 5; ++n) CHECK(f.act(n, f.settled() - 1).empty());
+
+  d = f.judge(f.settled());
+  CHECK(nodes_of(d.surplus) == std::vector<std::uint8_t>{f.y});
+  auto a = f.act(f.y, f.settled());
+  REQUIRE(a.size() == 1);
+  CHECK(a[0].kind == TierOneActionKind::drop_surplus);
+  CHECK(a[0].instance_id() == f.v.instance_id());
+  CHECK_FALSE(a[0].record(f.settled()));  // a replica record, signed by the engine
+  CHECK(to_string(a[0].kind) == "drop_surplus");
+  // The keeper and everyone else: nothing to do.
+  for (std::uint8_t n = 1; n <= 5; ++n)
+    if (n != f.y) CHECK(f.act(n, f.settled()).empty());
+
+  // Once y's dropped record is in: one copy, nothing left to do.
+  f.reps[1] = replica(f.y, ReplicaState::dropped, f.settled() + 5);
+  d = f.judge(f.settled() + 10);
+  CHECK(d.status == TierOneStatus::compliant);
+  CHECK(nodes_of(d.holders) == std::vector<std::uint8_t>{f.x});
+  CHECK_FALSE(d.keeper);
+  CHECK(d.surplus.empty());
+  for (std::uint8_t n = 1; n <= 5; ++n) CHECK(f.act(n, f.settled() + 10).empty());
+}
+
+TEST_CASE("surplus copies: nothing is released while the keeper is not alive, settled and complete") {
+  SurplusFixture f;
+  SUBCASE("the keeper is down (within grace: its copy still counts)") {
+    f.m(f.x).alive = false;
+    f.m(f.x).down_since = f.settled() + 10;
+    auto d = f.judge(f.settled() + 20);
+    CHECK(d.keeper == key(f.x));
+    CHECK(d.release_at == std::numeric_limits<std::int64_t>::max());
+    CHECK(d.surplus.empty());
+    CHECK(f.act(f.y, f.settled() + 20).empty());
+  }
+  SUBCASE("the keeper came up again later: its new up_since counts") {
+    f.m(f.x).up_since = f.settled() - 5;
+    CHECK(f.judge(f.settled()).surplus.empty());
+    CHECK(f.judge(f.settled() - 5 + 3600).surplus.size() == 1);
+  }
+  SUBCASE("the keeper's complete record is recent: it must be settle old too") {
+    f.reps[0] = replica(f.x, ReplicaState::complete, f.settled() - 100);
+    f.reps[1] = replica(f.y, ReplicaState::complete, T0 + 3000 - 1);  // y is now the older
+    auto d = f.judge(f.settled());
+    CHECK(d.keeper == key(f.y));
+    f.reps[1] = replica(f.y, ReplicaState::complete, f.settled() - 50);  // x older again
+    d = f.judge(f.settled());
+    CHECK(d.keeper == key(f.x));
+    CHECK(d.release_at == f.settled() - 100 + 3600);
+    CHECK(d.surplus.empty());
+    CHECK(f.judge(f.settled() - 100 + 3600).surplus.size() == 1);
+  }
+  SUBCASE("the keeper's copy was dropped: no keeper, nothing surplus") {
+    f.reps[0] = replica(f.x, ReplicaState::dropped, f.settled() - 100);
+    auto d = f.judge(f.settled());
+    CHECK(nodes_of(d.holders) == std::vector<std::uint8_t>{f.y});
+    CHECK_FALSE(d.keeper);
+    CHECK(f.act(f.y, f.settled()).empty());
+  }
+  SUBCASE("the keeper is down past grace: it does not count, the single copy stays") {
+    f.m(f.x).alive = false;
+    f.m(f.x).down_since = f.settled() - f.rule.config().grace_seconds - 1;
+    auto d = f.judge(f.settled());
+    CHECK(nodes_of(d.holders) == std::vector<std::uint8_t>{f.y});
+    CHECK(f.act(f.y, f.settled()).empty());
+  }
+  SUBCASE("a copy at the primary's site is neither keeper nor surplus") {
+    f.v.primary_site = f.m(f.x).site;  // x's own copy no longer counts
+    auto d = f.judge(f.settled());
+    CHECK(nodes_of(d.holders) == std::vector<std::uint8_t>{f.y});
+    CHECK(f.act(f.y, f.settled()).empty());
+    CHECK(f.act(f.x, f.settled()).empty());
+  }
+  SUBCASE("the settle time is this node's setting") {
+    TierOneConfig quick;
+    quick.surplus_settle_seconds = 0;
+    SurplusFixture g(quick);
+    CHECK(g.act(g.y, SurplusFixture::kBack).at(0).kind == TierOneActionKind::drop_surplus);
+  }
+}
+
+TEST_CASE("surplus copies: three holders keep exactly one, equal record times go to the lower key") {
+  SurplusFixture f;
+  f.reps.push_back(replica(f.z, ReplicaState::complete, T0 + 45000));
+  auto d = f.judge(f.settled());
+  CHECK(d.keeper == key(f.x));
+  CHECK(d.surplus.size() == 2);
+  for (std::uint8_t n : {f.y, f.z}) CHECK(f.act(n, f.settled()).at(0).kind == TierOneActionKind::drop_surplus);
+  CHECK(f.act(f.x, f.settled()).empty());
+  // Equal times: the lowest key keeps.
+  f.reps = {replica(f.x, ReplicaState::complete, T0), replica(f.y, ReplicaState::complete, T0),
+            replica(f.z, ReplicaState::complete, T0)};
+  const std::uint8_t lowest = std::min({f.x, f.y, f.z});
+  f.m(lowest).up_since = SurplusFixture::kBack;
+  d = f.judge(f.settled());
+  CHECK(d.keeper == key(lowest));
+  CHECK(d.surplus.size() == 2);
+}
+
+TEST_CASE("surplus copies: whatever each holder's view of liveness, never every holder drops (seeded)") {
+  // Each holder decides from its own view: itself alive, the others' liveness and
+  // up_since arbitrary. The holder with the oldest record is the keeper in its own view,
+  // so at least one copy stays.
+  const std::uint64_t seed = test::test_seed();
+  MESSAGE("seed " << seed);
+  std::mt19937_64 rng(seed);
+  int drops = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    Fixture f;
+    const int holders = 2 + static_cast<int>(rng() % 4);
+    std::vector<std::uint8_t> hs;
+    for (std::uint8_t n = 1; n <= 5 && static_cast<int>(hs.size()) < holders; ++n)
+      if (rng() % 3 != 0) hs.push_back(n);
+    if (hs.size() < 2) continue;
+    for (auto n : hs)
+      f.reps.push_back(replica(n, ReplicaState::complete, T0 + static_cast<std::int64_t>(rng() % 4) * 1000));
+    const std::int64_t now = T0 + 20000 + static_cast<std::int64_t>(rng() % 30000);
+    std::size_t dropping = 0;
+    for (auto self : hs) {
+      Fixture view = f;
+      for (std::uint8_t n = 1; n <= 5; ++n) {
+        TierOneMember& m = view.m(n);
+        if (n == self) continue;  // alive to itself
+        m.alive = rng() % 3 != 0;
+        m.down_since = now - static_cast<std::int64_t>(rng() % 40000);
+        m.up_since = now - static_cast<std::int64_t>(rng() % 8000);
+      }
+      auto a = view.act(self, now);
+      if (!a.empty() && a[0].kind == TierOneActionKind::drop_surplus) ++dropping;
+    }
+    drops += static_cast<int>(dropping);
+    CHECK(dropping < hs.size());
+  }
+  CHECK(drops > 0);
 }
 
 TEST_CASE("retracted versions carry no obligation and their claims are released") {
@@ -643,6 +836,8 @@ TierOneSnapshot random_snapshot(std::mt19937_64& rng) {
     if (rng() % 4 == 0) {
       m.alive = false;
       m.down_since = T0 - static_cast<std::int64_t>(rng() % (12 * 3600));
+    } else if (rng() % 2 == 0) {
+      m.up_since = T0 - static_cast<std::int64_t>(rng() % (2 * 3600));
     }
     s.members.push_back(m);
   }

@@ -1,10 +1,11 @@
 // TierOneTracker against the reference, TierOneRule::evaluate on the whole snapshot: on
 // seeded random streams of records (publications, new versions naming the one they
 // supersede, replica records complete and dropped, claims and releases, retractions),
-// liveness changes (down, back, past the grace period) and time jumps past deadlines,
-// the local node acting on its actions as the engine would, the tracker's verdicts,
-// blocked flags, violation starts, committed bytes, counts and local actions equal the
-// reference's after every step.
+// liveness changes (down, back with a random up_since, a flap between two rounds, past
+// the grace period) and time jumps past deadlines and settle periods, the local node
+// acting on its actions as the engine would (dropping surplus copies, or keeping one a
+// subscription wants), the tracker's verdicts, blocked flags, violation starts,
+// committed bytes, counts and local actions equal the reference's after every step.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -129,12 +130,14 @@ struct Stream {
   std::uint8_t local = 1;
   std::set<std::uint32_t> changed;
   int next_dataset = 0;
+  int surplus_drops = 0, surplus_kept = 0;  // drop_surplus actions carried out / skipped
 
   explicit Stream(std::uint64_t seed) : rng(seed) {
     config.grace_seconds = 600;
     config.retry_after_seconds = 900;
     config.max_claim_seconds = 3 * 3600;
     config.claim_base_seconds = 300;
+    config.surplus_settle_seconds = 400;
     const char* sites[] = {"A", "B", "C", "D", "E"};
     for (std::uint8_t n = 1; n <= 5; ++n) {
       TierOneMember m;
@@ -187,6 +190,18 @@ struct Stream {
     touch(doc);
   }
 
+  // A repair: the local node's copy next to an older one of another member (which is
+  // surplus once that member is alive and settled).
+  void second_copy() {
+    if (w.versions.empty()) return;
+    const auto doc = static_cast<std::uint32_t>(pick(w.versions.size()));
+    const PublicKey other = key(static_cast<std::uint8_t>(2 + pick(4)));
+    const PublicKey me = key(local);
+    w.versions[doc].replicas[other] = {other, "", ReplicaState::complete, w.now - static_cast<std::int64_t>(pick(1000))};
+    w.versions[doc].replicas[me] = {me, "", ReplicaState::complete, w.now};
+    touch(doc);
+  }
+
   void foreign_claim() {
     if (w.versions.empty()) return;
     const auto doc = static_cast<std::uint32_t>(pick(w.versions.size()));
@@ -207,12 +222,16 @@ struct Stream {
   void liveness() {
     auto& m = w.members[pick(w.members.size())];
     if (m.key == key(local)) return;  // the local node is alive to itself
-    if (m.alive) {
+    if (m.alive && pick(3) == 0) {
+      // Down and back between two rounds: only up_since moved.
+      m.up_since = w.now - static_cast<std::int64_t>(pick(30));
+    } else if (m.alive) {
       m.alive = false;
       m.down_since = w.now - static_cast<std::int64_t>(pick(700));
     } else {
       m.alive = true;
       m.down_since = 0;
+      m.up_since = w.now - static_cast<std::int64_t>(pick(500));
     }
   }
 
@@ -228,6 +247,15 @@ struct Stream {
         case TierOneActionKind::claim: v.claims[me] = {me, ClaimAction::take, a.deadline, w.now}; break;
         case TierOneActionKind::fetch:
           if (pick(3) == 0) v.replicas[me] = {me, "", ReplicaState::complete, w.now};
+          break;
+        case TierOneActionKind::drop_surplus:
+          // Sometimes a subscription wants it: the engine keeps the copy, signs nothing.
+          if (pick(3) == 0) {
+            ++surplus_kept;
+            continue;
+          }
+          ++surplus_drops;
+          v.replicas[me] = {me, "", ReplicaState::dropped, w.now};
           break;
         default: v.claims[me] = {me, ClaimAction::release, w.now, w.now}; break;
       }
@@ -357,6 +385,7 @@ void check_round(Stream& s, TierOneTracker& tracker, WorldSource& source, bool a
 TEST_CASE("TierOneTracker: incremental verdicts, committed bytes and actions equal the reference after every step") {
   const std::uint64_t seed = fedswarm::test::test_seed();
   MESSAGE("seed " << seed);
+  int surplus_drops = 0, surplus_kept = 0;
   for (std::uint64_t run = 0; run < 6; ++run) {
     Stream s(seed + run);
     CAPTURE(run);
@@ -377,6 +406,7 @@ TEST_CASE("TierOneTracker: incremental verdicts, committed bytes and actions equ
           case 5: s.foreign_claim(); break;
           case 6: s.retract(); break;
           case 7: s.liveness(); break;
+          case 8: s.second_copy(); break;
           default: break;
         }
       }
@@ -387,7 +417,84 @@ TEST_CASE("TierOneTracker: incremental verdicts, committed bytes and actions equ
       const bool acting = run % 3 == 0 || (run % 3 == 1 && step >= 40);
       check_round(s, tracker, source, acting);
     }
+    surplus_drops += s.surplus_drops;
+    surplus_kept += s.surplus_kept;
   }
+  // The stream reaches surplus copies, and both engine answers to them.
+  MESSAGE("surplus copies dropped " << surplus_drops << ", kept " << surplus_kept);
+  CHECK(surplus_drops > 0);
+  CHECK(surplus_kept > 0);
+}
+
+TEST_CASE("TierOneTracker: a surplus copy is released exactly when the keeper settles, and not asked again") {
+  Stream s(11);
+  s.config.surplus_settle_seconds = 1000;
+  WorldSource source(s.w);
+  TierOneTracker tracker(s.config);
+  s.publish();
+  s.w.versions[0].v.primary = key(100);
+  s.w.versions[0].v.primary_site = "P";
+  const PublicKey me = key(s.local), keeper = key(3);
+  // The keeper's copy is older; it came back at T0 + 50.
+  s.w.versions[0].replicas[keeper] = {keeper, "", ReplicaState::complete, T0 - 500};
+  s.w.versions[0].replicas[me] = {me, "", ReplicaState::complete, T0 - 100};
+  s.w.members[2].up_since = T0 + 50;
+  s.changed.insert(0);
+
+  auto run = [&](std::int64_t now) {
+    s.w.now = now;
+    TierOneTrackerInput in;
+    in.now = now;
+    for (auto m : s.w.members) {
+      m.committed = s.w.complete_bytes(m.key);
+      in.members.push_back(m);
+    }
+    in.changed.assign(s.changed.begin(), s.changed.end());
+    s.changed.clear();
+    in.local = TierOneLocal{me, 50e6, 0, std::nullopt};
+    auto r = tracker.round(in, source);
+    REQUIRE(r.ok());
+    return std::move(*r);
+  };
+  auto r = run(T0 + 100);
+  CHECK(r.actions.empty());
+  CHECK(tracker.next_due() == T0 + 50 + 1000);  // keeper.up_since + settle, to the second
+  r = run(T0 + 50 + 999);
+  CHECK(r.actions.empty());
+  r = run(T0 + 50 + 1000);
+  REQUIRE(r.actions.size() == 1);
+  CHECK(r.actions[0].kind == TierOneActionKind::drop_surplus);
+  // The engine kept it (a subscription wants it): the doc is not judged every round.
+  r = run(T0 + 50 + 1010);
+  CHECK(r.judged == 0);
+  CHECK(r.actions.empty());
+  REQUIRE(tracker.actions().count(0));
+  // The keeper flaps (down and up between two rounds): judged again, due at the new
+  // up_since + settle.
+  s.w.members[2].up_since = T0 + 1200;
+  r = run(T0 + 1205);
+  CHECK(r.judged == 1);
+  CHECK(r.actions.empty());
+  CHECK(tracker.next_due() == T0 + 1200 + 1000);
+  // A newer complete record of the keeper (placed again) moves the release too.
+  s.w.versions[0].replicas[keeper] = {keeper, "", ReplicaState::complete, T0 + 1500};
+  s.w.versions[0].replicas[me] = {me, "", ReplicaState::complete, T0 + 1400};  // now older: me keeps
+  s.changed.insert(0);
+  r = run(T0 + 1600);
+  CHECK(r.actions.empty());
+  s.w.versions[0].replicas[me] = {me, "", ReplicaState::complete, T0 + 1550};
+  s.changed.insert(0);
+  r = run(T0 + 1610);
+  CHECK(r.actions.empty());
+  // (The timer set while this node kept — keeper 3 surplus at T0 + 2400 — comes first.)
+  r = run(tracker.next_due());
+  CHECK(r.actions.empty());
+  CHECK(tracker.next_due() == T0 + 1500 + 1000);  // the keeper's record time + settle
+  r = run(T0 + 2499);
+  CHECK(r.actions.empty());
+  r = run(T0 + 2500);
+  REQUIRE(r.actions.size() == 1);
+  CHECK(r.actions[0].kind == TierOneActionKind::drop_surplus);
 }
 
 TEST_CASE("TierOneTracker: a quiet round judges only what changed, not the catalog") {

@@ -188,6 +188,7 @@ TierOneSnapshot tier_one_snapshot(const ReplicationState& state, const std::opti
       if (auto it = liveness->find(m.key); it != liveness->end()) {
         m.alive = it->second.alive;
         m.down_since = it->second.down_since;
+        m.up_since = it->second.up_since;
       }
   s.versions.reserve(state.versions.size());
   for (const auto& v : state.versions) s.versions.push_back(TierOneVersion::from(v));
@@ -358,6 +359,7 @@ Result<std::vector<TierOneMember>> tier_one_members(const Catalog& catalog, cons
       if (auto it = liveness->find(m.key); it != liveness->end()) {
         m.alive = it->second.alive;
         m.down_since = it->second.down_since;
+        m.up_since = it->second.up_since;
       }
     FEDSWARM_ASSIGN_OR_RETURN(NodeTotals t, catalog.node_totals(m.key));
     m.committed = t.complete_bytes;

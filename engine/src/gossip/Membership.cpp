@@ -43,6 +43,7 @@ void Membership::connected(const PeerId& peer, std::int64_t now_ms) {
   p.dialing = false;
   p.connected_ms = now_ms;
   p.last_seen_ms = now_ms;
+  if (p.state == PeerState::down) p.up_since_ms = now_ms;
   p.state = PeerState::up;
 }
 
@@ -69,6 +70,7 @@ void Membership::heard_from(const PeerId& peer, std::int64_t now_ms) {
   if (it == peers_.end()) return;
   PeerInfo& p = it->second;
   p.last_seen_ms = std::max(p.last_seen_ms, now_ms);
+  if (p.state == PeerState::down) p.up_since_ms = now_ms;
   p.state = PeerState::up;
   // A link is healthy once it has carried frames for a while without being ended for a
   // fault: only then is the backoff forgotten. Resetting on connect alone would let a

@@ -51,6 +51,7 @@ struct PeerInfo {
   std::uint32_t failures = 0;          // consecutive failed dials / punishments
   bool dialing = false;                // a dial is under way (`dialing` .. outcome)
   std::int64_t connected_ms = 0;       // when the current link was made
+  std::int64_t up_since_ms = 0;        // when it last became live (up) after being down; 0 = never
   std::string last_error;              // why the last link ended
   std::optional<Heartbeat> heartbeat;  // last ephemeral state received
 };

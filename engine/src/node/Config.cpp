@@ -65,7 +65,7 @@ Status check_known(const toml::table& root, const std::filesystem::path& file) {
                   "backoff_max_ms", "verify_threads"}},
       {"swarm", {"upload_rate_limit", "download_rate_limit"}},
       {"policy", {"grace_seconds", "max_claim_seconds", "retry_after_seconds", "superseded_needs_copy",
-                  "claim_base_seconds", "deadline_slack", "min_rate", "evaluate_interval_ms"}},
+                  "claim_base_seconds", "deadline_slack", "min_rate", "surplus_settle_seconds", "evaluate_interval_ms"}},
       {"retraction", {"action"}},
       {"projects", {"cv_dir", "templates"}},
   };
@@ -224,10 +224,12 @@ Result<Config> Config::load(const std::filesystem::path& file, const std::filesy
                            "a number between 1.0 and 1000.0 (the multiplier on the expected transfer time)"));
   FEDSWARM_TRY(read_number(root, file, "policy", "min_rate", p.min_rate, 1.0, 1e15,
                            "bytes per second, a number between 1 and 1e15"));
+  FEDSWARM_TRY(read_uint(root, file, "policy", "surplus_settle_seconds", p.surplus_settle_seconds));
   FEDSWARM_TRY(read_uint(root, file, "policy", "evaluate_interval_ms", c.policy_evaluate_interval_ms, 100));
   for (auto [key, v] : {std::pair{"grace_seconds", p.grace_seconds}, std::pair{"max_claim_seconds", p.max_claim_seconds},
                         std::pair{"retry_after_seconds", p.retry_after_seconds},
-                        std::pair{"claim_base_seconds", p.claim_base_seconds}})
+                        std::pair{"claim_base_seconds", p.claim_base_seconds},
+                        std::pair{"surplus_settle_seconds", p.surplus_settle_seconds}})
     if (v > 10 * kYear) return bad_value(file, std::string("policy.") + key, "a number of seconds up to 10 years");
   if (p.claim_base_seconds >= p.max_claim_seconds)
     return bad_value(file, "policy.claim_base_seconds",
@@ -313,6 +315,10 @@ std::string Config::render_toml() const {
     << "claim_base_seconds = " << tier_one.claim_base_seconds << "\n"
     << "deadline_slack = " << toml_float(tier_one.deadline_slack) << "\n"
     << "min_rate = " << toml_float(tier_one.min_rate) << "\n"
+    << "# A copy this node made to repair a Tier-1 violation (the holder was down past\n"
+    << "# grace_seconds) is released once that holder has been back this long with its\n"
+    << "# copy, unless one of this node's subscriptions wants the version.\n"
+    << "surplus_settle_seconds = " << tier_one.surplus_settle_seconds << "\n"
     << "# A Tier-1 node evaluates the rule this often, and soon after the records change.\n"
     << "evaluate_interval_ms = " << policy_evaluate_interval_ms << "\n\n"
     << "[retraction]\n"

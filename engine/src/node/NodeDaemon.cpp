@@ -208,9 +208,11 @@ struct NodeDaemon::Impl {
     return info ? info->member.site : short_key(key);
   }
 
-  // Members' liveness as the rule reads it: up and suspect count alive; a down member
-  // went down `down_after_ms` after it was last heard from, or, never heard from in this
-  // run, when this node started (the most it can vouch for).
+  // Members' liveness as the rule reads it: up and suspect count alive, since their
+  // link or heartbeats last resumed after being down (up_since: a holder's copy is kept
+  // over a surplus one only once it has been up for [policy] surplus_settle_seconds); a
+  // down member went down `down_after_ms` after it was last heard from, or, never heard
+  // from in this run, when this node started (the most it can vouch for).
   void send_liveness() {
     if (!replication || stopping) return;
     LivenessMap m;
@@ -224,6 +226,8 @@ struct NodeDaemon::Impl {
         l.alive = false;
         const std::int64_t since_ms = info.last_seen_ms > 0 ? info.last_seen_ms + config.down_after_ms : 0;
         l.down_since = started_unix + since_ms / 1000;
+      } else {
+        l.up_since = started_unix + info.up_since_ms / 1000;
       }
       m[key] = l;
       if (info.last_seen_ms == 0) all_heard = false;

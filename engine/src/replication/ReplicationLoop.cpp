@@ -11,6 +11,7 @@
 
 #include "fedswarm/engine/SubscriptionStore.hpp"
 #include "fedswarm/protocol/RecordValidator.hpp"
+#include "replication/DropLocalCopy.hpp"
 #include "replication/RetractionActions.hpp"
 #include "replication/SubscriptionPlanner.hpp"
 #include "replication/TierOneDuty.hpp"
@@ -140,6 +141,12 @@ struct ReplicationLoop::State {
       log->warn("the previous run did not stop cleanly: staged pieces are re-checked before they are trusted");
     FEDSWARM_TRY(load_subscriptions());
     apply_all_retractions();
+    // Deletions a crash interrupted (a released surplus copy whose directory is still
+    // there) are finished before anything is seeded.
+    if (auto done = finish_local_drops(catalog, unix_now()); !done)
+      log->error("finishing interrupted deletions: {}", done.error().message);
+    else
+      for (const auto& id : *done) log->info("finished the interrupted deletion of {}", id);
     auto restored = swarm->restore();
     if (!restored) return std::move(restored).error();
     for (const auto& e : restored->errors) log->warn("not resumed: {}", e.message);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "replication/DropLocalCopy.hpp"
 #include "swarm/MoveAside.hpp"
 
 namespace fedswarm {
@@ -106,23 +107,10 @@ Result<std::optional<RetractionOutcome>> RetractionActions::apply(std::string_vi
       return std::optional(out);
     }
     case RetractionStep::remove: {
-      LocalReplica l = *f.local;
-      l.state = LocalState::dropped;
-      l.resume_data.clear();
-      l.bytes_done = 0;
-      l.last_error = retraction_note(*f.version, "deleted");
-      l.updated_at = now;
-      if (d.drop_record) {
-        // The record and "dropped, directory <path>" land together; the directory goes next.
-        ReplicaRecord r{f.version->dataset_id, f.version->version, ReplicaState::dropped, now};
-        FEDSWARM_ASSIGN_OR_RETURN(Envelope env,
-                                  catalog_.append_local(home_.key(), RecordKind::replica, r.encode(), now, &l));
-        out.dropped_record_seq = env.seq;
-      }
-      if (exists_no_follow(l.path)) FEDSWARM_TRY(remove_version_directory(l.path, instance_id));
-      l.path.clear();
-      FEDSWARM_TRY(catalog_.put_local(l));
-      out.state = l.state;
+      FEDSWARM_ASSIGN_OR_RETURN(out.dropped_record_seq,
+                                drop_local_copy(catalog_, home_.key(), *f.local, *f.version, d.drop_record,
+                                                retraction_note(*f.version, "deleted"), now));
+      out.state = LocalState::dropped;
       out.path.clear();
       return std::optional(out);
     }

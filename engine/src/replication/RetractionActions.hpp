@@ -12,7 +12,8 @@
 //   quarantine = rename into the quarantine (fsynced), then state quarantined + path;
 //     a crash between the two is recognised by the directory being found in the
 //     quarantine (MoveAside's find_moved_aside) and only the state is written;
-//   delete = the "dropped" replica record and state dropped (path kept) in one
+//   delete = drop_local_copy (DropLocalCopy.hpp, shared with the release of surplus
+//     Tier-1 copies): the "dropped" replica record and state dropped (path kept) in one
 //     transaction, then the directory is removed, then the path is cleared; a crash in
 //     between leaves "dropped with a path", which `apply` deletes again.
 // - The daemon must stop seeding or fetching the version (the decision's

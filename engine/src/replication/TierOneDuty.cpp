@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "fedswarm/protocol/RecordKind.hpp"
+#include "replication/DropLocalCopy.hpp"
 
 namespace fedswarm {
 
@@ -102,6 +103,28 @@ Status TierOneDuty::start_fetch(const std::string& instance_id, const TierOneInp
   return {};
 }
 
+Result<bool> TierOneDuty::drop_surplus(const std::string& instance_id, const std::string& why, std::int64_t now) {
+  FEDSWARM_ASSIGN_OR_RETURN(std::optional<LocalReplica> local, opt_.catalog->local(instance_id));
+  // Only a placed, complete copy is released (a row that moved on since: nothing to do).
+  if (!local || local->state != LocalState::complete || local->path.empty()) return false;
+  FEDSWARM_ASSIGN_OR_RETURN(std::optional<VersionInfo> version, opt_.catalog->version(instance_id));
+  if (!version) return false;
+  // Seeding stops before the files go.
+  FEDSWARM_TRY(opt_.swarm->remove(instance_id));
+  auto seq = drop_local_copy(*opt_.catalog, *opt_.key, *local, *version, true, "surplus Tier-1 copy released: " + why, now);
+  if (!seq) {
+    // Nothing changed in the catalog (the record and the row go together): seed it
+    // again (a complete local row is seeded, not fetched). Otherwise the row says
+    // "dropped with a path" and the replication loop's start finishes the deletion.
+    auto row = opt_.catalog->local(instance_id);
+    if (row && *row && (*row)->state == LocalState::complete)
+      if (auto m = opt_.catalog->manifest(instance_id)) (void)opt_.swarm->fetch(*m, FetchOptions{});
+    return std::move(seq).error();
+  }
+  own_changes_.push_back(instance_id);
+  return true;
+}
+
 Result<std::vector<std::uint32_t>> TierOneDuty::docs_of_changes(const std::vector<std::string>& ids) {
   // A version's verdict reads its siblings (previous holders, supersession): every
   // version of a touched dataset is judged again.
@@ -124,6 +147,16 @@ Result<TierOneRound> TierOneDuty::round(const TierOneInputs& in) {
   std::vector<std::string> changed = in.changed;
   changed.insert(changed.end(), own_changes_.begin(), own_changes_.end());
   own_changes_.clear();
+  // Surplus copies kept for a subscription that no longer wants them: judged again, so
+  // their drop_surplus comes back.
+  for (auto it = kept_surplus_.begin(); it != kept_surplus_.end();) {
+    if (in.subscribed.count(*it)) {
+      ++it;
+      continue;
+    }
+    changed.push_back(*it);
+    it = kept_surplus_.erase(it);
+  }
   FEDSWARM_ASSIGN_OR_RETURN(auto roster, opt_.catalog->roster());
   TierOneTrackerInput ti;
   ti.now = now;
@@ -250,6 +283,24 @@ Result<TierOneRound> TierOneDuty::round(const TierOneInputs& in) {
         if (!signed_now) round.errors.push_back(signed_now.error().with_context("releasing " + id));
         else if (*signed_now)
           round.done.push_back(std::string(to_string(a.kind)) + " " + id + " (release signed): " + a.why);
+        break;
+      }
+      case TierOneActionKind::drop_surplus: {
+        // The tracker gives this action once (it does not judge such a version every
+        // round): a copy kept for a subscription is judged again when that ends.
+        if (in.subscribed.count(id)) {
+          if (kept_surplus_.insert(id).second)
+            round.done.push_back("kept the surplus copy of " + id + ": a subscription of this node wants it");
+          break;
+        }
+        auto dropped = drop_surplus(id, a.why, now);
+        if (!dropped) {
+          round.errors.push_back(dropped.error().with_context("releasing the surplus copy of " + id));
+          own_changes_.push_back(id);  // judged again next round: retried while still surplus
+        } else if (*dropped) {
+          ++round.signed_records;
+          round.done.push_back("released the surplus copy of " + id + " (dropped record signed): " + a.why);
+        }
         break;
       }
     }

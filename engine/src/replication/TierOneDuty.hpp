@@ -5,6 +5,12 @@
 // - claim: sign a Claim{take, deadline} record and fetch the version through the swarm;
 // - fetch: make sure the claimed version is being fetched (e.g. after a restart);
 // - abandon, release, give_up, decline: sign a Claim{release} record;
+// - drop_surplus (its copy is surplus: the holder it repaired is back and settled):
+//   unless a subscription of this node wants the version (then it is kept, and judged
+//   again once no subscription wants it), stop seeding it, then
+//   drop_local_copy (DropLocalCopy.hpp): one transaction with a signed Replica{dropped}
+//   record and the local row dropped, the version directory removed, the path cleared
+//   (a crash in between is finished at the replication loop's start);
 // - and it cancels every fetch it owns ("rule fetch") that has no current claim or
 //   fetch action — the claim was released, expired, passed to the next Tier-1 or became
 //   moot — unless a subscription wants that version (then it is only disowned). A
@@ -108,7 +114,7 @@ struct TierOneCapacity {
 struct TierOneRound {
   bool rebuilding = false;           // the tracker has more of its rebuild to do
   std::size_t judged = 0;
-  std::uint64_t signed_records = 0;  // claims and releases appended (push them)
+  std::uint64_t signed_records = 0;  // claims, releases and dropped records appended (push them)
   std::vector<std::string> done;     // one line per action taken, for the log
   std::vector<Error> errors;         // actions that failed (retried next time)
 };
@@ -159,6 +165,9 @@ class TierOneDuty {
   };
 
   Result<bool> sign(const TierOneAction& action, std::int64_t now, TierOneRound& round);
+  // drop_surplus: true if the copy was dropped (record signed), false if there was no
+  // complete local copy to drop.
+  Result<bool> drop_surplus(const std::string& instance_id, const std::string& why, std::int64_t now);
   Status start_fetch(const std::string& instance_id, const TierOneInputs& in, std::uint64_t size, bool measured,
                      std::int64_t claim_span);
   double observed_rate() const;
@@ -170,6 +179,7 @@ class TierOneDuty {
   std::map<std::string, RuleFetch> fetches_;
   std::map<std::string, Signed> signed_;
   std::vector<std::string> own_changes_;  // ids this duty signed for: next round's changes
+  std::set<std::string> kept_surplus_;     // surplus copies kept for a subscription
   std::deque<std::pair<double, double>> rate_samples_;  // (bytes, seconds)
   TierOneCapacity capacity_;
 };

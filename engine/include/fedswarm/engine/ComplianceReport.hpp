@@ -50,10 +50,12 @@
 
 namespace fedswarm {
 
-// A member's link liveness as the rule reads it (TierOneMember::alive / down_since).
+// A member's link liveness as the rule reads it (TierOneMember::alive / down_since /
+// up_since).
 struct MemberLiveness {
   bool alive = true;
   std::int64_t down_since = 0;  // unix seconds; meaningful when !alive
+  std::int64_t up_since = 0;    // unix seconds its link came up (meaningful when alive; 0: always)
   bool operator==(const MemberLiveness&) const = default;
 };
 using LivenessMap = std::map<PublicKey, MemberLiveness>;

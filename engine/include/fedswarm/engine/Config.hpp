@@ -55,8 +55,10 @@ struct Config {
   // [policy] the one-Tier-1-copy rule (policy/TierOneConfig.hpp for each field). The
   // federation-wide ones (grace_seconds, max_claim_seconds, retry_after_seconds,
   // superseded_needs_copy) must be equal at every Tier-1 node; the others only shape
-  // the deadlines this node signs. Read by Tier-1 nodes (TierOneDuty) and by every node
-  // for `compliance` / `health`.
+  // the deadlines this node signs and when it releases its own surplus copies
+  // (surplus_settle_seconds). rank_weight_exponent is not read from the file (always
+  // kRankWeightExponent). Read by Tier-1 nodes (TierOneDuty) and by every node for
+  // `compliance` / `health`.
   TierOneConfig tier_one;
   // How often a Tier-1 node evaluates the rule when nothing changed (a change of the
   // records triggers an evaluation within a gossip interval).

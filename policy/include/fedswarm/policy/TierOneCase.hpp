@@ -28,6 +28,12 @@ struct TierOneMember {
   // copies and claims keep counting until it has been down grace_seconds.
   bool alive = true;
   std::int64_t down_since = 0;  // unix seconds; meaningful when !alive
+  // When its liveness last came up (unix seconds; meaningful when alive): the time its
+  // link or heartbeats resumed after it was down, or was first heard from. 0: alive
+  // since before anything the rule looks at (the local node, liveness unknown). A
+  // holder's copy is kept over surplus ones only once it has been up for
+  // surplus_settle_seconds.
+  std::int64_t up_since = 0;
   // Bytes committed at this node: complete replicas plus live claims, as
   // CapacityLedger::committed counts them from the catalog. The caller fills it for
   // TierOneRule::judge; TierOneRule::evaluate computes it.

@@ -2,17 +2,19 @@
 //
 // Two kinds of settings:
 // - Federation-wide (grace_seconds, max_claim_seconds, retry_after_seconds,
-//   superseded_needs_copy): every Tier-1 node must use the same values, or two nodes
-//   reading the same catalog can reach different decisions. They belong with the
-//   roster / federation configuration, not with one node's local taste.
-// - Local (claim_base_seconds, deadline_slack, min_rate): they only shape the deadline a
-//   node writes into its own claim; others read the deadline from the signed record.
+//   superseded_needs_copy, rank_weight_exponent): every Tier-1 node must use the same
+//   values, or two nodes reading the same catalog can reach different decisions. They
+//   belong with the roster / federation configuration, not with one node's local taste.
+// - Local (claim_base_seconds, deadline_slack, min_rate, surplus_settle_seconds): they
+//   only shape the deadline a node writes into its own claim (others read the deadline
+//   from the signed record) or when it releases its own surplus copy.
 //
 // Contract: plain value type; pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
 
+#include "fedswarm/policy/Rendezvous.hpp"
 #include "fedswarm/storage/Catalog.hpp"
 
 namespace fedswarm {
@@ -35,6 +37,10 @@ struct TierOneConfig {
   // A superseded (but not retracted) version keeps its obligation: it stays published
   // and citable, and old versions are what reproducibility needs. false exempts it.
   bool superseded_needs_copy = true;
+  // k of the rank weight free^k / capacity^(k−1) (Rendezvous.hpp). Not a config.toml
+  // setting: nodes always use kRankWeightExponent (a node-local file cannot keep it equal
+  // at every node); simulations and tests set it to compare weights.
+  int rank_weight_exponent = kRankWeightExponent;
 
   // --- local: the deadline this node writes into a new claim --------------------------
   // deadline = now + claim_base_seconds
@@ -48,6 +54,15 @@ struct TierOneConfig {
   // Bytes/s assumed when the observed rate is lower or unknown (a new node), so a
   // deadline is never infinite nor absurdly far. 10 MB/s: a slow but working WAN link.
   double min_rate = 10e6;
+
+  // --- local: when this node releases a surplus copy ----------------------------------
+  // A copy made to repair a violation is surplus once the holder it repaired is back
+  // (TierOneRule.hpp, "Surplus copies"): this node drops its own only when that holder
+  // has been alive continuously for this long and its complete replica record is this
+  // old. Bounds the churn of a flapping holder: a copy is never dropped because a holder
+  // showed up for a moment. Local, since it only delays this node's own drop; which copy
+  // is kept is decided from the catalog alone.
+  std::int64_t surplus_settle_seconds = 3600;
 
   // The deadline other nodes hold a claim to: the record's, capped at made_at +
   // max_claim_seconds.

@@ -53,6 +53,19 @@ struct TierOneDecision {
   TierOneBlocker blocker = TierOneBlocker::none;
   // compliant: the counted holders, by key.
   std::vector<PublicKey> holders;
+  // compliant with two or more counted holders: the one whose copy is kept — the holder
+  // with the oldest complete replica record (then the lowest key): the original holder
+  // when the others repaired its absence. The same at every node reading the same
+  // catalog (liveness plays no part in who it is).
+  std::optional<PublicKey> keeper;
+  // With a keeper: from when the other holders' copies are surplus — the keeper alive,
+  // up for surplus_settle_seconds and its complete record that old:
+  // max(keeper.up_since, record time) + surplus_settle_seconds. INT64_MAX while the
+  // keeper is not alive. Otherwise 0.
+  std::int64_t release_at = 0;
+  // The holders whose copies are surplus now (now ≥ release_at), by key; each drops its
+  // own (TierOneActionKind::drop_surplus). Never the keeper.
+  std::vector<PublicKey> surplus;
   // pending: the counted live claims, in precedence order (front: the claimant).
   std::vector<PublicKey> live_claims;
   std::int64_t deadline = 0;  // pending: the claimant's effective deadline
@@ -75,6 +88,8 @@ enum class TierOneActionKind : std::uint8_t {
             // sign Claim{release}, stop fetching
   give_up,  // this node cannot meet its deadline: sign Claim{release}, stop fetching
   decline,  // assigned, but local policy (quota, backlog) refuses: sign Claim{release}
+  drop_surplus,  // this node's copy is surplus (TierOneDecision::surplus): unless a
+                 // subscription wants it, stop seeding, sign Replica{dropped}, delete it
 };
 std::string_view to_string(TierOneActionKind k);
 
@@ -86,7 +101,7 @@ struct TierOneAction {
   std::string why;            // one line for logs
 
   std::string instance_id() const { return dataset_id + "." + version; }
-  // The claim record to sign at `now` (fetch: none).
+  // The claim record to sign at `now` (fetch, drop_surplus: none).
   std::optional<Claim> record(std::int64_t now) const;
 };
 

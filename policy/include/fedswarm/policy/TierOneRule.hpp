@@ -19,7 +19,8 @@
 // - passed: the node's latest claim on X is a release (at made_at), or a take whose
 //   effective deadline passed while it did not hold X (at the deadline). A pass is
 //   "recent" for retry_after_seconds.
-// - rank: weighted rendezvous hashing (Rendezvous.hpp) with w = free capacity for X,
+// - rank: weighted rendezvous hashing (Rendezvous.hpp) with
+//   w = rank_weight(free capacity for X, roster capacity, config.rank_weight_exponent),
 //   except that an eligible holder of X's previous version comes first (a new version
 //   prefers the Tier-1 that holds the previous one; several: by rendezvous score).
 // - chain: eligible nodes that never passed, in rank order; then eligible nodes whose
@@ -32,7 +33,17 @@
 //    retracted keeps its obligation — later versions are replicated too, and so is the
 //    version they replace (it stays published and citable) — unless
 //    config.superseded_needs_copy is false (→ exempt).
-// 2. a counted holder → compliant.
+// 2. a counted holder → compliant. With two or more counted holders, one copy is kept:
+//    the keeper is the holder with the oldest complete replica record (then the lowest
+//    key) — the original holder when the others were made while it was down past grace.
+//    Once the keeper is alive, has been up since (up_since) at least
+//    config.surplus_settle_seconds and its complete record is that old (release_at),
+//    every other counted holder is surplus. Who keeps depends on the catalog only, so
+//    every node names the same keeper, the keeper never drops its own copy for this, and
+//    a holder drops only while it reads the keeper's complete record and sees it alive
+//    and settled: two surplus holders never both drop and leave no Tier-1 copy (only a
+//    keeper's loss not yet gossiped — a failed verify — can, and is repaired as any
+//    loss). Liveness and the local settle time only delay a drop.
 // 3. a live claim → pending; the claimant is the live claim that comes first in the
 //    chain (live claimants not in the chain — down within grace, out of room — come
 //    after, by made_at then key).
@@ -41,7 +52,8 @@
 //    specific one found: holders_down > copy_dropped > claimant_down > claim_expired >
 //    claim_released > unclaimed.
 // Losing a copy (a dropped record after a failed verify; a holder down past grace) makes
-// the version violating again, and the chain repairs it like a new one.
+// the version violating again, and the chain repairs it like a new one. When the holder
+// comes back, the repair copy becomes surplus (2.) and is released.
 //
 // Actions for the local node (TierOneAction), from the decision:
 // - violating, local is the assignee → claim with deadline
@@ -53,6 +65,10 @@
 // - pending, local holds a live claim that is not the leading one → abandon.
 // - any other status while local holds a take claim that is still within its deadline
 //   and is not a holder → release (the claim is moot, or does not count).
+// - compliant, local is a surplus holder → drop_surplus: the engine stops seeding and
+//   deletes its copy and signs Replica{dropped}, unless one of its subscriptions wants
+//   the version (then it keeps it; the rule asks again only when the version's records
+//   or its holders' liveness change).
 // A node that is neither the assignee nor a claimant gets no action. Everything the
 // engine fetches for this rule must come from a claim or fetch action of the latest
 // evaluation: a transfer for a version without one (the claim expired, passed to the

@@ -9,13 +9,20 @@
 // re-judges only:
 // - the versions whose records changed (`changed`: the catalog's touched ids);
 // - versions whose timer is due: a claim's effective deadline passed, a pass stopped
-//   being recent (retry_after), a violation it reported aged;
+//   being recent (retry_after), a violation it reported aged, the keeper of surplus
+//   copies settled (TierOneDecision::release_at: exactly when keeper.up_since + settle
+//   and its complete record's time + settle have both passed);
 // - the versions a member holds or claims when that member's liveness changed (alive,
-//   or present: down for less than grace_seconds — the grace end is a member timer);
+//   or present: down for less than grace_seconds — the grace end is a member timer —
+//   or, while alive, up_since: the keeper of surplus copies settles from it);
 // - when any member's committed bytes, capacity, aliveness or presence changed: every
 //   open version (violating or pending), whose chain depends on them;
 // - the versions for which the local node has an action or a live claim (its ETA and
-//   figures change every round); and every open version when acting starts or stops.
+//   figures change every round) — except those whose only actions are drop_surplus,
+//   which read neither (a drop the engine skipped, a subscription wanting the version,
+//   is not asked again every round); every open version when acting starts or stops;
+//   and, when acting starts or a rebuild ends, the versions where the local node is a
+//   surplus holder without its drop_surplus action yet.
 // Verdicts of every other version cannot have changed, so after every round the verdicts,
 // the members' committed bytes and the local actions are those TierOneRule::evaluate
 // gives on the whole catalog (tests/policy/tier_one_tracker_test.cpp checks exactly
@@ -40,9 +47,9 @@
 //
 // Contract: pure logic over a case source (no I/O of its own); single-threaded (the
 // owner's thread: the replication loop). Memory: one byte per doc plus entries for
-// open versions, reserving claims, timers and actions. Errors: the source's (`io`),
-// and `unavailable` (reason cancelled) when `stop` is set between chunks; after an
-// error the next round rebuilds.
+// open versions, reserving claims, timers, actions and versions with surplus copies.
+// Errors: the source's (`io`), and `unavailable` (reason cancelled) when `stop` is set
+// between chunks; after an error the next round rebuilds.
 #pragma once
 
 #include <atomic>
@@ -152,7 +159,7 @@ class TierOneTracker {
   };
   struct MemberView {
     bool alive = true, present = true;
-    std::int64_t down_since = 0;
+    std::int64_t down_since = 0, up_since = 0;
     std::uint64_t capacity = 0, committed = 0;
   };
 
@@ -162,13 +169,15 @@ class TierOneTracker {
   // Reservations of `c`'s version: replaced by what its records say now.
   void reserve(const TierOneCaseData& c);
   std::uint64_t reserved(const PublicKey& member, std::int64_t now) const;
+  // Docs where `local` is a surplus holder and has no action yet (judged while not
+  // acting or by a rebuild): its drop_surplus is still to be decided.
+  std::vector<std::uint32_t> surplus_without_action(const PublicKey& local) const;
   // Sets members_ (committed with reservations); true if what the chain reads changed.
   bool refresh_members(const TierOneTrackerInput& in);
   // Judges `c`, updates every table; appends to `deferred` if the local node must
   // claim or decline it (decided later, in order).
   void judge(const TierOneCaseData& c, const TierOneTrackerInput& in, std::vector<TierOneCaseData>* deferred);
   void set_status(std::uint32_t doc, std::uint8_t code, std::uint64_t size, std::int64_t since, std::int64_t deadline);
-  void clear_doc(std::uint32_t doc);
   void schedule(std::uint32_t doc, const TierOneCaseData& c, const TierOneDecision& d, std::int64_t now);
   Result<std::vector<TierOneCaseData>> load(TierOneCaseSource& source, const std::vector<std::uint32_t>& docs,
                                              const TierOneTrackerInput& in);
@@ -192,6 +201,7 @@ class TierOneTracker {
   std::multimap<std::int64_t, PublicKey> member_timers_;      // grace ends
   std::map<std::pair<PublicKey, std::uint32_t>, Reservation> reservations_;
   std::map<std::uint32_t, std::vector<TierOneAction>> actions_;
+  std::map<std::uint32_t, std::vector<PublicKey>> surplus_;   // compliant docs with surplus holders
   std::vector<TierOneMember> members_;                        // by key, committed with reservations
   std::map<PublicKey, MemberView> seen_;                      // as of the last round
   std::map<std::uint32_t, std::pair<std::int64_t, std::string>> round_keys_;  // judged this round: (published_at, id)
