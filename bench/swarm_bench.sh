@@ -9,7 +9,7 @@
 # runs only the uncapped 1 → 1 loopback comparison.
 #
 # Usage: bench/swarm_bench.sh [--size-mib N] [--files N] [--rate 200mbit] [--ks "1 2 4 8"]
-#                             [--fedswarm PATH] [--keep] [--http-only] [--loopback-only]
+#                             [--fedswarm PATH] [--keep] [--http-only] [--swarm-only] [--loopback-only]
 # --keep leaves the work directory (node homes and logs); FS_LOG_LEVEL sets the nodes' log
 # level (default warn); FS_TIMEOUT bounds one replication (seconds, default 3600).
 # Prints a Markdown table. Installs nginx-light (Debian) if missing.
@@ -22,6 +22,7 @@ KS="1 2 4 8"
 FEDSWARM=""
 KEEP=0
 HTTP_ONLY=0
+SWARM_ONLY=0
 LOOPBACK_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --fedswarm) FEDSWARM=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --http-only) HTTP_ONLY=1; shift ;;
+    --swarm-only) SWARM_ONLY=1; shift ;;  # skips the HTTP baseline (repeat runs of the swarm)
     --loopback-only) LOOPBACK_ONLY=1; shift ;;
     *) echo "swarm_bench: unknown option $1 (see the comment at the top of $0)" >&2; exit 2 ;;
   esac
@@ -286,7 +288,8 @@ elif [ "$(id -u)" = 0 ]; then
     bound=$(echo "a = $F_BYTES / $U; b = $k * $F_BYTES / ($U * ($k + 1)); if (a > b) a else b" | bc -l)
     t_fs=0
     [ "$HTTP_ONLY" = 1 ] || t_fs=$(fedswarm_run "$k" "10.78.0." 1)
-    t_http=$(http_run "$k")
+    t_http=0
+    [ "$SWARM_ONLY" = 1 ] || t_http=$(http_run "$k")
     n_verify="—"; n_local="—"; n_hash="—"; n_bytes=0
     [ -f "$WORK/fs-stats-$k-1" ] && read -r n_verify n_local n_hash n_bytes < "$WORK/fs-stats-$k-1"
     printf "| %d | %.1f s | %.1f s | %s | %.1f s | %s× | %s / %s / %s | %s |\n" "$k" "$bound" "$t_fs" "$(ratio "$t_fs" "$bound")" \

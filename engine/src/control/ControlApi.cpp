@@ -180,7 +180,9 @@ json StatusAnswer::to_json() const {
               {"rule_rounds", pipeline.rule_rounds},
               {"rule_round_ms_p50", pipeline.rule_round_ms_p50},
               {"rule_round_ms_p99", pipeline.rule_round_ms_p99},
-              {"rule_round_ms_max", pipeline.rule_round_ms_max}}}};
+              {"rule_round_ms_max", pipeline.rule_round_ms_max},
+              {"rule_round_last_ms", pipeline.rule_round_last_ms},
+              {"rule_round_last_judged", pipeline.rule_round_last_judged}}}};
   if (swarm)
     j["swarm"] = {{"listen", swarm->listen},       {"fetching", swarm->fetching}, {"seeding", swarm->seeding},
                   {"paused", swarm->paused},       {"placed", swarm->placed},     {"banned_peers", swarm->banned_peers}};
@@ -258,6 +260,8 @@ Result<StatusAnswer> StatusAnswer::from_json(const json& j) {
       s.pipeline.rule_round_ms_p50 = p->value("rule_round_ms_p50", 0.0);
       s.pipeline.rule_round_ms_p99 = p->value("rule_round_ms_p99", 0.0);
       s.pipeline.rule_round_ms_max = p->value("rule_round_ms_max", 0.0);
+      s.pipeline.rule_round_last_ms = p->value("rule_round_last_ms", 0.0);
+      s.pipeline.rule_round_last_judged = p->value("rule_round_last_judged", std::uint64_t{0});
     }
   } catch (const json::exception& e) {
     return bad_answer(e.what());

@@ -35,6 +35,10 @@ namespace {
 constexpr const char* kSoftwareVersion = "fedswarm/0.1.0";
 // How long a control request waits for the io thread or the replication loop.
 constexpr auto kControlWait = std::chrono::seconds(5);
+// Records a node may lag behind its most advanced peer and still act on the Tier-1 rule
+// (see send_liveness): a few gossip batches, far above the few records that a peer may
+// hold and this node refuses.
+constexpr std::uint64_t kCatchUpSlack = 5000;
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -239,7 +243,17 @@ struct NodeDaemon::Impl {
           peers.push_back(host + ":" + std::to_string(info.member.swarm_port));
         }
     }
-    replication->liveness(std::move(m), settled || all_heard, std::move(peers));
+    // A node catching up receives manifests long before the replica records that satisfy
+    // them (each author's log arrives in its own order): judged then, thousands of
+    // compliant versions look violating and it would sign claims and declines for all of
+    // them. It acts once no live peer holds more than kCatchUpSlack records it lacks.
+    std::uint64_t behind = 0;
+    const VersionVector& vv = store->committed();
+    for (const auto& [key, pv] : node->peer_vectors()) {
+      const PeerInfo* info = node->membership().peer(key);
+      if (info && info->state != PeerState::down) behind = std::max(behind, missing(pv, vv));
+    }
+    replication->liveness(std::move(m), (settled || all_heard) && behind <= kCatchUpSlack, std::move(peers));
   }
 
   Heartbeat heartbeat() const {
@@ -388,6 +402,8 @@ struct NodeDaemon::Impl {
     s.pipeline.rule_round_ms_p50 = v->rule_round_ms_p50;
     s.pipeline.rule_round_ms_p99 = v->rule_round_ms_p99;
     s.pipeline.rule_round_ms_max = v->rule_round_ms_max;
+    s.pipeline.rule_round_last_ms = v->rule_round_last_ms;
+    s.pipeline.rule_round_last_judged = v->rule_round_last_judged;
     return s;
   }
 

@@ -98,6 +98,7 @@ struct ReplicationLoop::State {
   std::vector<std::string> peers;
   std::set<std::string> rule_errors;  // last round's, logged once while they repeat
   std::deque<double> round_ms;        // recent rounds that judged something (not rebuilding)
+  std::uint64_t last_round_judged = 0;
   std::uint64_t rounds = 0;
   VersionVector cursor;               // own and authority records already looked at (notify)
   std::int64_t started_unix = unix_now();
@@ -314,6 +315,7 @@ struct ReplicationLoop::State {
     if (round && round->judged > 0 && !round->rebuilding && !duty->tracker().rebuilding()) {
       round_ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - r0).count());
       if (round_ms.size() > 512) round_ms.pop_front();
+      last_round_judged = round->judged;
       ++rounds;
     }
     if (!round) {
@@ -442,6 +444,8 @@ struct ReplicationLoop::State {
       v->rule_round_ms_p50 = sorted[sorted.size() / 2];
       v->rule_round_ms_p99 = sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
       v->rule_round_ms_max = sorted.back();
+      v->rule_round_last_ms = round_ms.back();
+      v->rule_round_last_judged = last_round_judged;
     }
     std::lock_guard lock(view_mu);
     published = std::move(v);

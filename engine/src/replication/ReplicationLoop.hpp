@@ -74,6 +74,8 @@ struct ReplicationView {
   std::uint64_t rule_judged = 0, rule_versions = 0;
   std::uint64_t rule_rounds = 0;  // rounds that judged something, since start
   double rule_round_ms_p50 = 0, rule_round_ms_p99 = 0, rule_round_ms_max = 0;  // of the last 512
+  double rule_round_last_ms = 0;         // the latest of them
+  std::uint64_t rule_round_last_judged = 0;
   std::map<PublicKey, std::uint64_t> committed;  // the Tier-1 members', as the rule counts them
   std::optional<std::uint64_t> data_root_free;
 };
@@ -95,7 +97,8 @@ class ReplicationLoop {
 
   void records_changed(std::vector<std::string> touched, bool roster_changed);
   // The members' liveness as the rule reads it; `settled`: every member was heard from
-  // or down_after_ms passed (acting before would take live peers for dead);
+  // or down_after_ms passed (acting before would take live peers for dead), and the
+  // node is not catching up (no live peer holds many records it lacks);
   // `swarm_peers`: every member's swarm endpoint, for new fetches.
   void liveness(LivenessMap map, bool settled, std::vector<std::string> swarm_peers);
   void notify(std::function<void()> done);

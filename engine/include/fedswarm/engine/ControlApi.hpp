@@ -96,6 +96,9 @@ struct PipelineStatus {
   // Wall time of the recent Tier-1 rounds that judged something (not rebuild chunks).
   std::uint64_t rule_rounds = 0;
   double rule_round_ms_p50 = 0, rule_round_ms_p99 = 0, rule_round_ms_max = 0;
+  // The latest such round: its wall time and how many versions it judged.
+  double rule_round_last_ms = 0;
+  std::uint64_t rule_round_last_judged = 0;
 };
 
 struct StatusAnswer {
