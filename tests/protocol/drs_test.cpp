@@ -18,8 +18,8 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::filesystem::path projects_dir =
-    std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "protocol" / "projects";
+// Set by CMake, not derived from __FILE__ (ccache's base_dir makes that relative).
+const std::filesystem::path projects_dir = FEDSWARM_PROJECTS_DIR;
 
 const ProjectTemplate& cmip6() {
   const ProjectTemplate* t = ProjectRegistry::builtin().find("CMIP6");
