@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is missing, then build and run every test in the
 # debug preset (unit + functional + layering), the unit tests again under ASan+UBSan
-# (sanitize preset), and the fuzz targets briefly when clang is available. Every build
-# treats a compiler warning as an error (FEDSWARM_WERROR).
+# (sanitize preset), the fuzz targets briefly when clang is available, and (as root) the
+# Debian package test. Every build treats a compiler warning as an error (FEDSWARM_WERROR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -24,4 +24,8 @@ if command -v clang++ >/dev/null; then
   cmake --build --preset fuzz -j "$jobs" --target fuzz_all
   ctest --test-dir build/fuzz -L fuzz -j "$jobs" --output-on-failure
 fi
+
+echo "== package: build the .deb (release preset), install, init as the fedswarm user, purge"
+cmake --preset release -DFEDSWARM_WERROR=ON >/dev/null
+tests/package/package_test.sh
 echo "== all tests passed"
