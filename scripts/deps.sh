@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages fedswarm needs, only those missing. Run as root (or with
-# sudo available). Used by scripts/demo.sh and scripts/test.sh.
+# sudo available). Used by scripts/demo.sh and scripts/test.sh; `--package` adds what
+# scripts/package.sh needs, `--package-test` also systemd-analyze for the package test.
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,12 @@ packages=(
   nlohmann-json3-dev libsqlite3-dev libssl-dev
   clang libclang-rt-14-dev
 )
+case "${1:-}" in
+  --package) packages+=(help2man dpkg-dev lintian) ;;
+  --package-test) packages+=(help2man dpkg-dev lintian systemd) ;;
+  "") ;;
+  *) echo "usage: scripts/deps.sh [--package|--package-test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

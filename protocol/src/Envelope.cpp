@@ -30,19 +30,19 @@ std::optional<RecordKind> record_kind_from_int(std::uint16_t v) {
 
 Bytes Envelope::signed_message(const PublicKey& author, std::uint64_t seq, RecordKind kind, ByteView body) {
   // Fixed-width fields and an explicit body length keep the layout unambiguous.
-  Bytes msg;
-  msg.reserve(kDomain.size() + 32 + 8 + 2 + 8 + body.size());
-  msg.insert(msg.end(), kDomain.begin(), kDomain.end());
-  msg.insert(msg.end(), author.bytes.begin(), author.bytes.end());
-  std::uint8_t buf[8];
-  put_u64_be(buf, seq);
-  msg.insert(msg.end(), buf, buf + 8);
+  // The message is sized once and filled in place.
+  Bytes msg(kDomain.size() + author.bytes.size() + 8 + 2 + 8 + body.size());
+  std::uint8_t* p = msg.data();
+  p = std::copy(kDomain.begin(), kDomain.end(), p);
+  p = std::copy(author.bytes.begin(), author.bytes.end(), p);
+  put_u64_be(p, seq);
+  p += 8;
   auto k = static_cast<std::uint16_t>(kind);
-  msg.push_back(static_cast<std::uint8_t>(k >> 8));
-  msg.push_back(static_cast<std::uint8_t>(k));
-  put_u64_be(buf, body.size());
-  msg.insert(msg.end(), buf, buf + 8);
-  msg.insert(msg.end(), body.begin(), body.end());
+  *p++ = static_cast<std::uint8_t>(k >> 8);
+  *p++ = static_cast<std::uint8_t>(k);
+  put_u64_be(p, body.size());
+  p += 8;
+  std::copy(body.begin(), body.end(), p);
   return msg;
 }
 

@@ -18,8 +18,8 @@ using json = nlohmann::json;
 
 namespace {
 
-// The CV directory is protocol/projects/cmip6; its parent holds the templates.
-const std::filesystem::path projects_dir = std::filesystem::path(FEDSWARM_CV_DIR).parent_path();
+// Set by CMake, not derived from __FILE__ (ccache's base_dir makes that relative).
+const std::filesystem::path projects_dir = FEDSWARM_PROJECTS_DIR;
 
 const ProjectTemplate& cmip6() {
   const ProjectTemplate* t = ProjectRegistry::builtin().find("CMIP6");

@@ -5,6 +5,7 @@
 
 #include "Commands.hpp"
 #include "Output.hpp"
+#include "VersionText.hpp"
 
 namespace fedswarm::cli {
 
@@ -34,7 +35,8 @@ int run(int argc, char** argv) {
   else ctx.home = ".fedswarm";
   app.add_option("--home", ctx.home, "node home directory (default: $FEDSWARM_HOME or ~/.fedswarm)");
   app.add_flag("--json", ctx.json, "machine-readable JSON output");
-  app.set_version_flag("--version", "fedswarm 0.1.0");
+  app.set_version_flag("--version", version_text,
+                       "print the version, the source commit and the library versions, and exit");
 
   add_init_command(app, ctx);
   add_federation_commands(app, ctx);

@@ -12,8 +12,6 @@ namespace fedswarm {
 
 namespace {
 
-constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
-
 std::int64_t non_negative(std::int64_t a, std::int64_t b) { return a > b ? a - b : 0; }
 
 // Status order of the report: what needs an operator first.

@@ -7,7 +7,6 @@ namespace fedswarm {
 GossipNode::GossipNode(GossipNodeConfig config, PeerId self, GossipStore& store, GossipLinks& links, Callbacks callbacks)
     : config_(std::move(config)),
       self_(self),
-      store_(store),
       links_(links),
       cb_(std::move(callbacks)),
       membership_(config_.membership, self),

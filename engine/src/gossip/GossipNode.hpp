@@ -100,7 +100,6 @@ class GossipNode final : private GossipNet {
 
   GossipNodeConfig config_;
   PeerId self_;
-  GossipStore& store_;
   GossipLinks& links_;
   Callbacks cb_;
   Membership membership_;

@@ -18,6 +18,7 @@
 #include "fedswarm/engine/ControlApi.hpp"
 #include "fedswarm/engine/ControlClient.hpp"
 #include "fedswarm/engine/HealthReport.hpp"
+#include "fedswarm/protocol/ComponentVersion.hpp"
 #include "gossip/CatalogGossipStore.hpp"
 #include "gossip/GossipNode.hpp"
 #include "links/LinkTable.hpp"
@@ -32,7 +33,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kSoftwareVersion = "fedswarm/0.1.0";
 // How long a control request waits for the io thread or the replication loop.
 constexpr auto kControlWait = std::chrono::seconds(5);
 // Records a node may lag behind its most advanced peer and still act on the Tier-1 rule
@@ -258,7 +258,7 @@ struct NodeDaemon::Impl {
 
   Heartbeat heartbeat() const {
     Heartbeat hb;
-    hb.software_version = kSoftwareVersion;
+    hb.software_version = "fedswarm/" + std::string(fedswarm_version());
     hb.uptime_s = static_cast<std::uint64_t>(now_ms() / 1000);
     hb.roster_serial = store->roster_serial();
     for (const auto& [author, seq] : store->committed()) hb.records_known += seq;
