@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <optional>
 #include <random>
@@ -91,6 +92,19 @@ inline bool seeding(CliWorld& w, const std::string& home) {
 }
 
 inline std::string describe(const std::optional<nlohmann::json>& t) { return t ? t->dump() : "no transfer"; }
+
+// What a node said last: the tail of its log (`<home>/logs/node.log`), for failure output.
+inline std::string log_tail(const std::string& home, std::size_t lines = 40) {
+  std::ifstream f(std::filesystem::path(home) / "logs" / "node.log");
+  std::deque<std::string> tail;
+  for (std::string line; std::getline(f, line);) {
+    tail.push_back(line);
+    if (tail.size() > lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& l : tail) out += l + "\n";
+  return out;
+}
 
 inline bool contains(const nlohmann::json& list, const std::string& s) {
   for (const auto& x : list)

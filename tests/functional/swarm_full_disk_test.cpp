@@ -47,9 +47,11 @@ TEST_CASE("swarm - a full data root pauses the fetch with a clear error and it c
         auto t = transfer(w, c.home(kDownloader));
         return t && (*t)["state"] == "paused";
       },
-      std::chrono::seconds(60), std::chrono::milliseconds(100));
+      std::chrono::seconds(180), std::chrono::milliseconds(100));
   auto t = transfer(w, c.home(kDownloader));
   INFO(describe(t));
+  INFO("transfers: " << w.run({"--json", "--home", c.home(kDownloader), "transfers"}).err);
+  INFO("the downloader's log:\n" << log_tail(c.home(kDownloader)));
   REQUIRE(paused);
   const std::string error = (*t)["last_error"];
   MESSAGE("last_error: " << error);
