@@ -24,6 +24,33 @@ std::optional<T> read_nullable(const nlohmann::json& o, const char* key) {
 }
 
 
+// A roster member's row as the node sees it: its identity, and its liveness from the
+// running node's links (this node: self or stopped; no running node: unknown).
+SiteHealth member_row(const RosterMember& m, const HealthInputs& in) {
+  SiteHealth s;
+  s.key = m.key;
+  s.site = m.site;
+  s.tier = m.tier;
+  s.local = m.key == in.local_key;
+  if (s.local) {
+    s.state = in.live ? "self" : "stopped";
+    if (in.live) {
+      s.download_rate = in.live->download_rate;
+      s.upload_rate = in.live->upload_rate;
+    }
+  } else if (!in.live) {
+    s.state = "unknown";
+  } else if (auto it = in.live->links.find(m.key); it != in.live->links.end()) {
+    s.state = it->second.state;
+    s.behind = it->second.behind;
+    s.ahead = it->second.ahead;
+    s.last_seen_ago = it->second.last_seen_ago;
+  } else {
+    s.state = "unknown";  // a member the node has not loaded yet (a newer roster)
+  }
+  return s;
+}
+
 }  // namespace
 
 // --- live state ----------------------------------------------------------------------------
@@ -199,27 +226,7 @@ HealthReport make_health_report(const ReplicationState& state, const std::option
 
   if (roster)
     for (const auto& m : roster->members) {
-      SiteHealth s;
-      s.key = m.key;
-      s.site = m.site;
-      s.tier = m.tier;
-      s.local = m.key == in.local_key;
-      if (s.local) {
-        s.state = r.running ? "self" : "stopped";
-        if (in.live) {
-          s.download_rate = in.live->download_rate;
-          s.upload_rate = in.live->upload_rate;
-        }
-      } else if (!in.live) {
-        s.state = "unknown";
-      } else if (auto it = in.live->links.find(m.key); it != in.live->links.end()) {
-        s.state = it->second.state;
-        s.behind = it->second.behind;
-        s.ahead = it->second.ahead;
-        s.last_seen_ago = it->second.last_seen_ago;
-      } else {
-        s.state = "unknown";  // a member the node has not loaded yet (a newer roster)
-      }
+      SiteHealth s = member_row(m, in);
       if (auto h = held.find(m.key); h != held.end()) {
         s.versions_held = h->second.size();
         for (const auto& [id, size] : h->second) s.bytes_held += size;
@@ -259,27 +266,7 @@ Result<HealthReport> health_report(const Catalog& catalog, const HealthInputs& i
     r.federation = roster->federation;
     r.roster_serial = roster->serial;
     for (const auto& m : roster->members) {
-      SiteHealth s;
-      s.key = m.key;
-      s.site = m.site;
-      s.tier = m.tier;
-      s.local = m.key == in.local_key;
-      if (s.local) {
-        s.state = r.running ? "self" : "stopped";
-        if (in.live) {
-          s.download_rate = in.live->download_rate;
-          s.upload_rate = in.live->upload_rate;
-        }
-      } else if (!in.live) {
-        s.state = "unknown";
-      } else if (auto it = in.live->links.find(m.key); it != in.live->links.end()) {
-        s.state = it->second.state;
-        s.behind = it->second.behind;
-        s.ahead = it->second.ahead;
-        s.last_seen_ago = it->second.last_seen_ago;
-      } else {
-        s.state = "unknown";  // a member the node has not loaded yet (a newer roster)
-      }
+      SiteHealth s = member_row(m, in);
       FEDSWARM_ASSIGN_OR_RETURN(NodeTotals t, catalog.node_totals(m.key));
       s.versions_held = t.held_versions;
       s.bytes_held = t.held_bytes;
