@@ -96,6 +96,7 @@ struct Member {
   endpoints @3 :List(Text);   # "host:port" for gossip; the swarm port is in `swarmPort`
   capacity @4 :UInt64;        # bytes offered for replicas
   swarmPort @5 :UInt16;
+  httpUrl @6 :Text;           # "https://host:port" of the node's HTTP face (esg-search, fileServer); empty: none
 }
 
 struct Grant {

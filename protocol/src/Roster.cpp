@@ -63,6 +63,7 @@ Bytes Roster::encode() const {
     for (unsigned j = 0; j < m.endpoints.size(); ++j) eb.set(j, m.endpoints[j]);
     mb[i].setCapacity(m.capacity);
     mb[i].setSwarmPort(m.swarm_port);
+    mb[i].setHttpUrl(m.http_url);
   }
   auto gb = b.initGrants(static_cast<unsigned>(grants.size()));
   for (unsigned i = 0; i < grants.size(); ++i) {
@@ -99,6 +100,7 @@ Result<Roster> Roster::decode(ByteView body) {
       for (auto e : eps) out.endpoints.push_back(codec::text(e));
       out.capacity = m.getCapacity();
       out.swarm_port = m.getSwarmPort();
+      out.http_url = codec::text(m.getHttpUrl());
       x.members.push_back(std::move(out));
     }
     auto grants = r.getGrants();

@@ -28,6 +28,7 @@ struct RosterMember {
   std::vector<std::string> endpoints;  // "host:port" of the gossip listener
   std::uint64_t capacity = 0;          // bytes offered for replicas
   std::uint16_t swarm_port = 0;        // libtorrent listen port on the same host
+  std::string http_url;                // "https://host:port" of its HTTP face; empty: none
   bool operator==(const RosterMember&) const = default;
 };
 
