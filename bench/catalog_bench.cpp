@@ -35,6 +35,7 @@
 #include <vector>
 #include <xxhash.h>
 
+#include "BenchStats.hpp"
 #include "CatalogWorkload.hpp"
 #include "ManifestFactory.hpp"
 #include "fedswarm/protocol/RecordValidator.hpp"
@@ -42,7 +43,6 @@
 
 using namespace fedswarm;
 using namespace fedswarm::bench;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -56,7 +56,6 @@ struct Options {
   bool sqlite = true;
 };
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // --- memory ----------------------------------------------------------------------------
 void reset_peak_rss() {
@@ -96,32 +95,11 @@ std::uint64_t dir_bytes(const std::filesystem::path& p) {
     }
   return total;
 }
-std::string human(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 4) bytes /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f %s", bytes, units[u]);
-  return buf;
-}
 
 // Records generated per round (untimed) before an engine ingests them (timed); at
 // least ten batches.
 constexpr std::size_t kChunk = 100'000;
 
-struct Percentiles {
-  double p50 = 0, p99 = 0;
-  std::size_t n = 0;
-};
-Percentiles percentiles(std::vector<double> v) {
-  Percentiles p;
-  p.n = v.size();
-  if (v.empty()) return p;
-  std::sort(v.begin(), v.end());
-  p.p50 = v[v.size() / 2];
-  p.p99 = v[std::min(v.size() - 1, static_cast<std::size_t>(static_cast<double>(v.size()) * 0.99))];
-  return p;
-}
 
 // --- fedswarm -----------------------------------------------------------------------------
 struct IngestFigures {
@@ -394,11 +372,6 @@ std::vector<double> time_each(std::size_t n, Fn&& fn) {
   return ms;
 }
 
-std::string fmt(double v, const char* f = "%.2f") {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 
 }  // namespace
 

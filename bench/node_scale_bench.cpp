@@ -24,6 +24,7 @@
 #include <iostream>
 #include <thread>
 
+#include "BenchStats.hpp"
 #include "CatalogWorkload.hpp"
 #include "Process.hpp"
 #include "fedswarm/engine/ControlClient.hpp"
@@ -31,7 +32,6 @@
 
 using namespace fedswarm;
 using namespace fedswarm::bench;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -42,38 +42,6 @@ struct Options {
   std::string fedswarm = FEDSWARM_BIN;
   int publishes = 20;
 };
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-struct Percentiles {
-  double p50 = 0, p99 = 0, max = 0;
-  std::size_t n = 0;
-};
-Percentiles percentiles(std::vector<double> v) {
-  Percentiles p;
-  p.n = v.size();
-  if (v.empty()) return p;
-  std::sort(v.begin(), v.end());
-  p.p50 = v[v.size() / 2];
-  p.p99 = v[std::min(v.size() - 1, v.size() * 99 / 100)];
-  p.max = v.back();
-  return p;
-}
-
-std::string fmt(double v, const char* f = "%.1f") {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-std::string human(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 4) bytes /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f %s", bytes, units[u]);
-  return buf;
-}
 
 // utime + stime of a process, in seconds.
 double cpu_seconds(pid_t pid) {

@@ -76,10 +76,14 @@ class GossipCluster {
   }
 
   // A member home (not started): listen address i, granted `institutions` (none = all).
-  std::string add_member(const std::string& site, const std::string& tier, const std::vector<std::string>& institutions) {
+  // `init_args` go to `fedswarm init` after --listen (e.g. --http-listen).
+  std::string add_member(const std::string& site, const std::string& tier, const std::vector<std::string>& institutions,
+                         const std::vector<std::string>& init_args = {}) {
     std::size_t i = homes_.size();
     std::string listen = ip(net_, i) + ":" + std::to_string(port_);
-    std::string home = w_.node(site, tier, institutions, {"--listen", listen}, false);
+    std::vector<std::string> args{"--listen", listen};
+    args.insert(args.end(), init_args.begin(), init_args.end());
+    std::string home = w_.node(site, tier, institutions, args, false);
     set_config(home, {{"interval_ms", std::to_string(timings_.interval_ms)},
                       {"suspect_after_ms", std::to_string(timings_.suspect_after_ms)},
                       {"down_after_ms", std::to_string(timings_.down_after_ms)},

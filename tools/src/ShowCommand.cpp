@@ -55,6 +55,12 @@ int run_show(Context& ctx, const ShowOptions& o, std::ostream& out) {
   if (!roster) return report_error(roster.error(), ctx.json);
   auto local = cat.local(chosen->instance_id());
   if (!local) return report_error(local.error(), ctx.json);
+  // A dark repository's copy is not an official replica (DESIGN §1): listed apart.
+  std::vector<ReplicaLocation> official, dark;
+  for (const auto& r : *replicas) {
+    const RosterMember* m = *roster ? (*roster)->member(r.node) : nullptr;
+    (m && m->tier == Tier::dark ? dark : official).push_back(r);
+  }
 
   if (ctx.json) {
     nlohmann::json files = nlohmann::json::array();
@@ -63,9 +69,13 @@ int run_show(Context& ctx, const ShowOptions& o, std::ostream& out) {
     nlohmann::json chain = nlohmann::json::array();
     for (const auto& v : *versions)
       chain.push_back({{"version", v.version}, {"status", std::string(to_string(v.status))}, {"latest", v.latest}});
-    nlohmann::json reps = nlohmann::json::array();
-    for (const auto& r : *replicas)
-      reps.push_back({{"node", to_hex(r.node)}, {"site", r.site}, {"state", std::string(to_string(r.state))}, {"at", r.at}});
+    auto rows = [](const std::vector<ReplicaLocation>& list) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& r : list)
+        a.push_back({{"node", to_hex(r.node)}, {"site", r.site}, {"state", std::string(to_string(r.state))}, {"at", r.at}});
+      return a;
+    };
+    nlohmann::json reps = rows(official);
     nlohmann::json facets = nlohmann::json::object();
     for (const auto& f : manifest->facets) facets[f.name] = f.values;
     nlohmann::json j{{"instance_id", chosen->instance_id()}, {"dataset_id", chosen->dataset_id}, {"version", chosen->version},
@@ -74,7 +84,7 @@ int run_show(Context& ctx, const ShowOptions& o, std::ostream& out) {
                      {"published_at", chosen->published_at}, {"size", chosen->size}, {"number_of_files", chosen->number_of_files},
                      {"supersedes", chosen->supersedes}, {"superseded_by", chosen->superseded_by},
                      {"info_hash", to_hex(manifest->info_hash())}, {"facets", facets}, {"files", files},
-                     {"versions", chain}, {"replicas", reps}};
+                     {"versions", chain}, {"replicas", reps}, {"dark_copies", rows(dark)}};
     if (chosen->retraction)
       j["retraction"] = {{"reason", chosen->retraction->reason}, {"errata_id", chosen->retraction->errata_id},
                          {"retracted_at", chosen->retraction->retracted_at}, {"by", to_hex(chosen->retraction->author)}};
@@ -102,13 +112,17 @@ int run_show(Context& ctx, const ShowOptions& o, std::ostream& out) {
   }
   out << "\n";
   if (!chosen->superseded_by.empty()) out << "  superseded   by " << chosen->superseded_by << "\n";
-  out << "  replicas     ";
-  if (replicas->empty()) out << "none recorded";
-  for (std::size_t i = 0; i < replicas->size(); ++i) {
-    const auto& r = (*replicas)[i];
-    out << (i ? ", " : "") << (r.site.empty() ? short_key(r.node) : r.site) << " (" << to_string(r.state) << " " << human_time(r.at) << ")";
-  }
-  out << "\n";
+  auto list = [&](const char* label, const std::vector<ReplicaLocation>& rows) {
+    out << label;
+    if (rows.empty()) out << "none recorded";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      out << (i ? ", " : "") << (r.site.empty() ? short_key(r.node) : r.site) << " (" << to_string(r.state) << " " << human_time(r.at) << ")";
+    }
+    out << "\n";
+  };
+  list("  replicas     ", official);
+  if (!dark.empty()) list("  dark copies  ", dark);
   if (*local) out << "  local copy   " << to_string((*local)->state) << (((*local)->path.empty()) ? "" : " at " + (*local)->path) << "\n";
   out << "  facets      ";
   for (const auto& f : manifest->facets) {
