@@ -191,6 +191,28 @@ Result<Envelope> CatalogImpl::append_local(const SigningKey& key, RecordKind kin
   return out;
 }
 
+Result<std::vector<Envelope>> CatalogImpl::append_local_batch(const SigningKey& key, RecordKind kind,
+                                                              std::span<const Bytes> bodies, std::int64_t now) {
+  std::vector<Envelope> out;
+  if (bodies.empty()) return out;
+  FEDSWARM_TRY(write_ingest(now, [&](CatalogIngest& in, LmdbTxn&) -> Status {
+    out.clear();  // a replay after map growth starts over (and signs the same seqs again)
+    out.reserve(bodies.size());
+    FEDSWARM_ASSIGN_OR_RETURN(std::uint64_t seq, in.next_seq(key.public_key()));
+    for (std::size_t i = 0; i < bodies.size(); ++i, ++seq) {
+      out.push_back(Envelope::sign(key, seq, kind, bodies[i]));
+      FEDSWARM_ASSIGN_OR_RETURN(IngestResult r, in.ingest(out.back(), true));
+      if (r.outcome == IngestOutcome::stored) continue;
+      // Returning the refusal aborts the transaction: none of the batch is stored.
+      const std::string which = "record " + std::to_string(i + 1) + " of " + std::to_string(bodies.size());
+      if (r.error) return r.error->with_context(which);
+      return make_error(Errc::conflict, "not_stored", which + " (seq " + std::to_string(seq) + ") was not stored");
+    }
+    return {};
+  }));
+  return out;
+}
+
 Result<VersionVector> CatalogImpl::version_vector() const {
   return env_->read([&](LmdbTxn& txn) { return CatalogLog::version_vector(txn, t_); });
 }

@@ -34,6 +34,8 @@ class CatalogImpl final : public Catalog {
                                                  bool signatures_checked) override;
   Result<Envelope> append_local(const SigningKey& key, RecordKind kind, Bytes body, std::int64_t now,
                                 const LocalReplica* local) override;
+  Result<std::vector<Envelope>> append_local_batch(const SigningKey& key, RecordKind kind,
+                                                   std::span<const Bytes> bodies, std::int64_t now) override;
 
   Result<VersionVector> version_vector() const override;
   Result<std::vector<Envelope>> records_after(const PublicKey& author, std::uint64_t after, std::size_t max_records,

@@ -465,6 +465,53 @@ TEST_CASE("append_local writes the local replica row in the same transaction as 
   CHECK_FALSE(w.cat->version(ipsl_tas().dataset_id() + ".v20190101")->has_value());
 }
 
+TEST_CASE("append_local_batch stores every record in one transaction, or none") {
+  CatalogWorld w;
+  Manifest a = w.manifest(ipsl_tas(), "v20180101");
+  Manifest b = w.manifest(ipsl_tas(), "v20190101");
+  Manifest theirs = w.manifest(ncar_pr(), "v20180101");
+  REQUIRE(w.cat->append_local(w.ipsl, RecordKind::manifest, a.encode(), CatalogWorld::kNow).ok());
+  REQUIRE(w.cat->append_local(w.ipsl, RecordKind::manifest, b.encode(), CatalogWorld::kNow).ok());
+  REQUIRE(w.publish(w.ncar, theirs).outcome == IngestOutcome::stored);
+  auto retraction = [](const Manifest& m) {
+    Retraction r;
+    r.dataset_id = m.dataset_id;
+    r.version = m.version;
+    r.reason = "Versioning errors for 1pctCO2 and abrupt-4xCO2";
+    r.errata_id = "6838a44b-48eb-89a3-8090-c9315a79f3de";
+    r.retracted_at = CatalogWorld::kNow;
+    return r.encode();
+  };
+
+  // The last record is not the key's to sign (another publisher's version): the two
+  // valid ones before it are not stored either.
+  auto before = Snapshot::of(*w.cat);
+  std::vector<Bytes> bad{retraction(a), retraction(b), retraction(theirs)};
+  auto refused = w.cat->append_local_batch(w.ipsl, RecordKind::retraction, bad, CatalogWorld::kNow);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("record 3 of 3") != std::string::npos);
+  Snapshot::of(*w.cat).check_same(before);
+  CHECK(w.version(a.instance_id()).status == VersionStatus::superseded);
+  CHECK(w.version(b.instance_id()).status == VersionStatus::published);
+
+  std::vector<Bytes> good{retraction(a), retraction(b)};
+  auto stored = w.cat->append_local_batch(w.ipsl, RecordKind::retraction, good, CatalogWorld::kNow);
+  REQUIRE(stored.ok());
+  REQUIRE(stored->size() == 2);
+  CHECK((*stored)[0].seq == 3);
+  CHECK((*stored)[1].seq == 4);
+  CHECK((*stored)[1].verify());
+  CHECK(seq_of(*w.cat, w.ipsl.public_key()) == 4);
+  for (const auto& m : {a, b}) {
+    auto v = w.version(m.instance_id());
+    CHECK(v.status == VersionStatus::retracted);
+    REQUIRE(v.retraction.has_value());
+    CHECK(v.retraction->errata_id == "6838a44b-48eb-89a3-8090-c9315a79f3de");
+  }
+  CHECK(w.cat->append_local_batch(w.ipsl, RecordKind::retraction, {}, CatalogWorld::kNow)->empty());
+  CHECK(seq_of(*w.cat, w.ipsl.public_key()) == 4);
+}
+
 TEST_CASE("a replay changes nothing, a different record under a taken seq is refused") {
   CatalogWorld w;
   Envelope first = w.manifest_record(w.ipsl, w.manifest(ipsl_tas(), "v20180101"));

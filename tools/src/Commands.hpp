@@ -84,6 +84,10 @@ struct RetractOptions {
   std::string reason;
   std::string errata;
   std::string as_authority;  // authority folder: sign as the federation authority
+  // --errata-file: an ES-DOC errata issue (JSON) instead of target/reason/errata: every
+  // listed version this node published is retracted, all in one transaction.
+  std::string errata_file;
+  bool dry_run = false;  // with --errata-file: report only, sign nothing
 };
 int run_retract(Context& ctx, const RetractOptions& o, std::ostream& out);
 

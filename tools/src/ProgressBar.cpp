@@ -15,8 +15,8 @@ std::string render_bar(std::uint64_t done, std::uint64_t total, int width) {
   return bar + " " + (pct < 10 ? "  " : pct < 100 ? " " : "") + std::to_string(pct) + "%";
 }
 
-ProgressBar::ProgressBar(std::string label)
-    : label_(std::move(label)), enabled_(stderr_is_terminal()), start_(std::chrono::steady_clock::now()) {}
+ProgressBar::ProgressBar(std::string label, std::string unit)
+    : label_(std::move(label)), unit_(std::move(unit)), enabled_(stderr_is_terminal()), start_(std::chrono::steady_clock::now()) {}
 
 ProgressBar::~ProgressBar() { finish(); }
 
@@ -26,10 +26,15 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total, const std::str
   if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
   last_ = now;
   double secs = std::chrono::duration<double>(now - start_).count();
-  std::string rate = secs > 0.5 ? "  " + human_bytes(static_cast<std::uint64_t>(done / secs)) + "/s" : "";
   std::string d = detail.size() > 40 ? "…" + detail.substr(detail.size() - 39) : detail;
-  std::cerr << "\r\033[K" << label_ << " " << render_bar(done, total, 30) << "  " << human_bytes(done) << " / "
-            << human_bytes(total) << rate << "  " << d << std::flush;
+  std::string amounts;
+  if (unit_.empty()) {
+    std::string rate = secs > 0.5 ? "  " + human_bytes(static_cast<std::uint64_t>(done / secs)) + "/s" : "";
+    amounts = human_bytes(done) + " / " + human_bytes(total) + rate;
+  } else {
+    amounts = std::to_string(done) + " / " + std::to_string(total) + " " + unit_;
+  }
+  std::cerr << "\r\033[K" << label_ << " " << render_bar(done, total, 30) << "  " << amounts << "  " << d << std::flush;
   drawn_ = true;
 }
 

@@ -11,13 +11,16 @@ namespace fedswarm::cli {
 
 class ProgressBar {
  public:
-  explicit ProgressBar(std::string label);
+  // `unit` empty: done/total are bytes (sizes and a rate are shown); otherwise they are
+  // counts of `unit` ("1,204 / 2,747 versions").
+  explicit ProgressBar(std::string label, std::string unit = {});
   ~ProgressBar();
   void update(std::uint64_t done, std::uint64_t total, const std::string& detail = "");
   void finish();
 
  private:
   std::string label_;
+  std::string unit_;
   bool enabled_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_, last_;

@@ -233,6 +233,13 @@ class Catalog {
   // in the same transaction (publish: the record and "this node holds it" land together).
   virtual Result<Envelope> append_local(const SigningKey& key, RecordKind kind, Bytes body,
                                         std::int64_t now, const LocalReplica* local = nullptr) = 0;
+  // Signs each of `bodies` as the next records of `key`'s log (consecutive seqs, in
+  // order) and ingests them, all in one transaction: either every record passes every
+  // receipt rule and all are stored, or the first refusal is returned (its context
+  // names the record's index in `bodies`) and nothing is stored (e.g. `fedswarm
+  // retract --errata-file`). No bodies: no records, no transaction.
+  virtual Result<std::vector<Envelope>> append_local_batch(const SigningKey& key, RecordKind kind,
+                                                           std::span<const Bytes> bodies, std::int64_t now) = 0;
 
   virtual Result<VersionVector> version_vector() const = 0;
   // Records of `author` with seq > after, in seq order, at most `max_records` and about
