@@ -189,6 +189,8 @@ TEST_CASE("esg-search: constraints, OR lists, exclusions and query=") {
   CHECK(w.search("instance_id=" + w.tas_old.instance_id())["response"]["numFound"] == 1);
   CHECK(w.search("id=" + w.tas_old.instance_id() + "%7Cipsl")["response"]["numFound"] == 1);
   CHECK(w.search("id=" + w.tas_old.instance_id() + "%7Cdkrz")["response"]["numFound"] == 0);
+  // A holder named by the record id is found without replica= (pyesgf's file_context()).
+  CHECK(w.search("id=" + w.tas_new.instance_id() + "%7Cdkrz")["response"]["numFound"] == 1);
   CHECK(w.search("index_node=me.example")["response"]["numFound"] == 5);
   CHECK(w.search("index_node=elsewhere")["response"]["numFound"] == 0);
   CHECK(w.search("tracking_id=" + w.pr.files[0].tracking_id)["response"]["numFound"] == 1);
@@ -302,6 +304,8 @@ TEST_CASE("esg-search: file records") {
   json rep = w.search("type=File&replica=true&dataset_id=" + w.tas_new.instance_id() + "%7Cdkrz");
   REQUIRE(rep["response"]["numFound"] == 3);
   CHECK(rep["response"]["docs"][0]["url"][0].get<std::string>().rfind("https://dkrz.example/thredds/fileServer/CMIP6/", 0) == 0);
+  CHECK(w.search("type=File&dataset_id=" + w.tas_new.instance_id() + "%7Cdkrz")["response"]["numFound"] == 3);
+  CHECK(w.search("type=File&replica=false&dataset_id=" + w.tas_new.instance_id() + "%7Cdkrz")["response"]["numFound"] == 0);
   json ncar = w.search("type=File&dataset_id=" + w.pr.instance_id() + "%7Cncar");
   REQUIRE(ncar["response"]["numFound"] == 2);
   CHECK(ncar["response"]["docs"][0]["url"].empty());

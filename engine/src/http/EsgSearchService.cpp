@@ -189,6 +189,7 @@ class Answer {
     q.published_from = r.from;
     q.published_to = r.to;
     replica_ = r.replica && *r.replica;
+    replica_given_ = r.replica.has_value();
     type_ = r.type;
     p.fq.push_back(std::string("type:") + (type_ == EsgType::file ? "File" : "Dataset"));
 
@@ -218,6 +219,12 @@ class Answer {
         for (auto& v : values) (c.negated ? excludes : includes).emplace_back(c.field, std::move(v));
       }
     }
+    // A record id naming its holder (pyesgf's file_context() of a replica record sends
+    // dataset_id=<instance>|<replica's node> without replica=) finds the primary and
+    // the replica records alike.
+    if (!replica_given_)
+      for (const auto& [name, value] : includes)
+        if ((name == "id" || name == "dataset_id") && value.find('|') != std::string::npos) both_ = true;
     for (const auto& [name, value] : includes) {
       p.fq.push_back(name + ":\"" + value + "\"");
       FEDSWARM_TRY(route_include(p, name, value));
@@ -369,13 +376,14 @@ class Answer {
       q.only_retracted = b;
     } else {
       replica_ = b;
+      replica_given_ = true;
     }
     return {};
   }
 
   // Values of an indexed facet matching a wildcard clause.
   Result<std::vector<std::string>> expand(const SolrClause& c) {
-    if (is_identity(c.field) || (c.field == "data_node" && replica_))
+    if (is_identity(c.field) || (c.field == "data_node" && (replica_ || both_)))
       return bad("Unsupported query: wildcards in " + c.field + " are not supported; give exact values");
     if (!facet_names_.count(c.field)) return std::vector<std::string>{};
     SearchQuery all;
@@ -402,7 +410,7 @@ class Answer {
     SearchQuery& q = p.q;
     const bool file = type_ == EsgType::file;
     if (name == "data_node") {
-      if (replica_) p.filter.add("data_node", value, false);
+      if (replica_ || both_) p.filter.add("data_node", value, false);
       else q.constraints.emplace_back(name, value);
       return {};
     }
@@ -473,7 +481,7 @@ class Answer {
       p.q.exclusions.emplace_back(name, v ? *v : value);
     } else if (name == "drs_id") {
       p.filter.add("master_id", value, true);
-    } else if (is_identity(name) || (name == "data_node" && replica_)) {
+    } else if (is_identity(name) || (name == "data_node" && (replica_ || both_))) {
       p.filter.add(name, value, true);
     } else {
       p.q.exclusions.emplace_back(name, value);
@@ -489,8 +497,9 @@ class Answer {
   Holder primary(const SearchDoc& d) const { return Holder{d.data_node, url_of(d.publisher), false}; }
 
   Result<std::vector<Holder>> holders(const SearchDoc& d) {
-    if (!replica_) return std::vector<Holder>{primary(d)};
+    if (!replica_ && !both_) return std::vector<Holder>{primary(d)};
     std::vector<Holder> out;
+    if (both_) out.push_back(primary(d));
     FEDSWARM_ASSIGN_OR_RETURN(auto locations, catalog_.replicas(d.instance_id()));
     bool self_listed = false;
     for (const auto& loc : locations) {
@@ -752,7 +761,9 @@ class Answer {
   const ProjectRegistry& projects_;
   std::set<std::string> facet_names_, known_names_;
   Roster roster_;
-  bool replica_ = false;
+  bool replica_ = false;        // replica records only
+  bool replica_given_ = false;
+  bool both_ = false;           // primary and replica records
   bool nothing_type_ = false;
   EsgType type_ = EsgType::dataset;
   std::vector<std::set<std::string>> dataset_sets_;
