@@ -11,6 +11,7 @@
 #include "http/EsgQuery.hpp"
 #include "http/EsgSearchService.hpp"
 #include "http/SolrQuery.hpp"
+#include "http/WgetScript.hpp"
 
 using namespace fedswarm;
 using namespace fedswarm::test;
@@ -344,6 +345,10 @@ TEST_CASE("esg-search: wget script") {
   }
   CHECK(a.body.find("sha256sum") != std::string::npos);
   CHECK(w.service().wget("foo=1").status == 400);
+  // The script is valid bash.
+  TempDir dir("fedswarm-wget");
+  write_file(dir.path() / "wget.sh", a.body);
+  CHECK(std::system(("bash -n " + (dir.path() / "wget.sh").string()).c_str()) == 0);
 }
 
 TEST_CASE("EsgQuery parses the query string") {
@@ -402,4 +407,101 @@ TEST_CASE("SolrQuery translates the supported forms and refuses the rest") {
   CHECK(!SolrQuery::glob_match("t?s", "taas"));
   CHECK(SolrQuery::glob_match("a\\*", "a*"));
   CHECK(!SolrQuery::glob_match("a\\*", "ab"));
+}
+
+TEST_CASE("esg-search answers equal Catalog::search on a random catalog") {
+  CatalogWorld w;
+  const std::uint64_t seed = test_seed();
+  MESSAGE("seed " << seed << " (rerun with FEDSWARM_SEED=" << seed << ")");
+  std::mt19937_64 rng(seed);
+  for (int d = 0; d < 60; ++d) {
+    DatasetSpec spec = factory().random_dataset(rng);
+    for (int v = 0, n = 1 + static_cast<int>(rng() % 3); v < n; ++v) {
+      auto r = w.cat->ingest(w.manifest_record(w.ncar, factory().make(spec, version_string(100 * v + static_cast<int>(rng() % 90)), 1, rng)),
+                             CatalogWorld::kNow);
+      REQUIRE(r.ok());
+    }
+  }
+  EsgSearchSite site;
+  site.public_url = "https://me.example";
+  site.index_node = "me.example";
+  EsgSearchService svc(*w.cat, site);
+  SearchQuery all;
+  all.all_versions = true;
+  all.include_retracted = true;
+  all.limit = 0;
+  all.facet_fields = {"*"};
+  auto universe = w.cat->search(all);
+  REQUIRE(universe.ok());
+  std::vector<const FacetCounts*> facets;
+  for (const auto& fc : universe->facet_counts)
+    if (!fc.counts.empty() && fc.facet != "version") facets.push_back(&fc);
+  for (int i = 0; i < 150; ++i) {
+    SearchQuery q;
+    q.all_versions = rng() % 2;
+    q.include_retracted = true;
+    q.facet_fields = {"*"};
+    q.limit = 1 + rng() % 20;
+    q.offset = rng() % 3 == 0 ? rng() % 30 : 0;
+    std::string qs = std::string(kJson) + "&facets=*&limit=" + std::to_string(q.limit) + "&offset=" + std::to_string(q.offset);
+    if (!q.all_versions) qs += "&latest=true";
+    for (std::size_t k = rng() % 3, j = 0; j < k; ++j) {
+      const FacetCounts& fc = *facets[rng() % facets.size()];
+      const std::string& v = fc.counts[rng() % fc.counts.size()].value;
+      if (rng() % 4 == 0) {
+        q.exclusions.emplace_back(fc.facet, v);
+        qs += "&" + fc.facet + "!=" + v;
+      } else {
+        q.constraints.emplace_back(fc.facet, v);
+        qs += "&" + fc.facet + "=" + v;
+      }
+    }
+    INFO(qs);
+    auto want = w.cat->search(q);
+    REQUIRE(want.ok());
+    HttpAnswer a = svc.search(qs);
+    REQUIRE_MESSAGE(a.status == 200, a.body);
+    json got = json::parse(a.body);
+    CHECK(got["response"]["numFound"] == want->num_found);
+    REQUIRE(got["response"]["docs"].size() == want->docs.size());
+    for (std::size_t j = 0; j < want->docs.size(); ++j)
+      CHECK(got["response"]["docs"][j]["instance_id"] == want->docs[j].instance_id());
+    for (const auto& fc : want->facet_counts) {
+      std::map<std::string, std::uint64_t> expect;
+      for (const auto& c : fc.counts) expect[fc.facet == "version" ? c.value.substr(1) : c.value] = c.count;
+      CHECK(counts_of(got["facet_counts"]["facet_fields"][fc.facet]) == expect);
+    }
+  }
+}
+
+TEST_CASE("the wget script downloads, resumes and verifies, and reports failures") {
+  if (std::system("command -v curl >/dev/null 2>&1 && command -v sha256sum >/dev/null 2>&1") != 0) {
+    MESSAGE("curl or sha256sum missing; skipped");
+    return;
+  }
+  REQUIRE(crypto_init());
+  TempDir dir("fedswarm-wget-run");
+  const std::string good = "hello, climate\n", other = "something else\n";
+  std::filesystem::create_directories(dir.path() / "src");
+  std::filesystem::create_directories(dir.path() / "out");
+  write_file(dir.path() / "src" / "a.nc", good);
+  write_file(dir.path() / "src" / "b.nc", other);
+  auto hex_of = [](const std::string& s) { return to_hex(sha256(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()))); };
+  const std::string src = "file://" + (dir.path() / "src").string();
+  // A partial download of a.nc is resumed.
+  write_file(dir.path() / "out" / "a.nc", good.substr(0, 5));
+  std::vector<WgetFile> ok = {{"a.nc", src + "/a.nc", hex_of(good), good.size()},
+                              {"sub/b.nc", src + "/b.nc", hex_of(other), other.size()}};
+  write_file(dir.path() / "ok.sh", wget_script("https://x/esg-search/wget", ok, 2, "now"));
+  const std::string run = "cd " + (dir.path() / "out").string() + " && bash ../";
+  CHECK(std::system((run + "ok.sh > ../ok.log 2>&1").c_str()) == 0);
+  CHECK(read_file(dir.path() / "out" / "a.nc") == good);
+  CHECK(read_file(dir.path() / "out" / "sub" / "b.nc") == other);
+  // A wrong checksum and a file no holder serves: exit status 1, both named.
+  std::vector<WgetFile> bad = {{"c.nc", src + "/b.nc", hex_of(good), other.size()}, {"d.nc", "", hex_of(good), 1}};
+  write_file(dir.path() / "bad.sh", wget_script("https://x/esg-search/wget", bad, 2, "now"));
+  CHECK(std::system((run + "bad.sh > ../bad.log 2>&1").c_str()) != 0);
+  const std::string log = read_file(dir.path() / "bad.log");
+  CHECK(log.find("FAILED c.nc") != std::string::npos);
+  CHECK(log.find("FAILED d.nc") != std::string::npos);
 }
