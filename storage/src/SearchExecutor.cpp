@@ -189,6 +189,41 @@ Result<DocIds> SearchExecutor::view_page(std::size_t offset, std::size_t limit) 
   return page;
 }
 
+Status SearchExecutor::apply_filters(const SearchQuery& q,
+                                     const std::unordered_map<std::string_view, std::uint16_t>& facet_ids,
+                                     DocIds& result) {
+  DocIds hit, kept;
+  for (const auto& [name, value] : q.exclusions) {
+    if (result.empty()) return {};
+    auto fit = facet_ids.find(name);
+    if (fit == facet_ids.end()) continue;  // a facet never indexed excludes nothing
+    FEDSWARM_ASSIGN_OR_RETURN(auto vid, value_id(fit->second, value));
+    if (!vid) continue;
+    hit.clear();
+    FEDSWARM_TRY(filter_by_postings(txn_, t_, *vid, result, hit));
+    if (hit.empty()) continue;
+    kept.clear();
+    std::set_difference(result.begin(), result.end(), hit.begin(), hit.end(), std::back_inserter(kept));
+    result.swap(kept);
+  }
+  if (q.not_latest)
+    result.erase(std::remove_if(result.begin(), result.end(), [&](std::uint32_t d) { return flags_.test(0, d); }), result.end());
+  if (q.only_retracted)
+    result.erase(std::remove_if(result.begin(), result.end(), [&](std::uint32_t d) { return !flags_.test(1, d); }), result.end());
+  if (q.min_version.empty() && q.max_version.empty() && !q.published_from && !q.published_to) return {};
+  kept.clear();
+  for (std::uint32_t d : result) {
+    FEDSWARM_ASSIGN_OR_RETURN(DocRow row, doc_row(txn_, t_, d));
+    if (!q.min_version.empty() && row.version < q.min_version) continue;
+    if (!q.max_version.empty() && row.version > q.max_version) continue;
+    if (q.published_from && row.published_at < *q.published_from) continue;
+    if (q.published_to && row.published_at > *q.published_to) continue;
+    kept.push_back(d);
+  }
+  result.swap(kept);
+  return {};
+}
+
 Status SearchExecutor::count_from_counters(std::uint16_t facet, std::vector<FacetCount>& out) {
   LmdbCursor c(txn_, t_.counts);
   if (!c.ok()) return txn_.error(c.open_error(), "read index");
@@ -345,7 +380,7 @@ Result<SearchResult> SearchExecutor::run(const SearchQuery& q) {
   std::vector<std::vector<FacetCount>> counted(count_names.size());
 
   DocIds page;
-  if (groups.empty() && !named) {
+  if (groups.empty() && !named && !q.has_filters()) {
     std::array<std::uint64_t, kViews> totals{};
     MDB_val v;
     int rc = txn_.get(t_.meta, mdb_val(meta_key::view_counts), &v);
@@ -358,7 +393,13 @@ Result<SearchResult> SearchExecutor::run(const SearchQuery& q) {
   } else {
     DocIds result;
     if (!empty) {
-      FEDSWARM_ASSIGN_OR_RETURN(result, filter(groups, named));
+      if (groups.empty() && !named) {
+        // Filters only: every document of the view is a candidate.
+        FEDSWARM_ASSIGN_OR_RETURN(result, view_page(0, total_docs_));
+      } else {
+        FEDSWARM_ASSIGN_OR_RETURN(result, filter(groups, named));
+      }
+      FEDSWARM_TRY(apply_filters(q, facet_ids, result));
     }
     out.num_found = result.size();
     if (q.offset < result.size()) {

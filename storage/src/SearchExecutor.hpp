@@ -16,6 +16,10 @@
 //    bitmap of the result, whichever is estimated cheaper.
 // Identity constraints (master_id / dataset_id, instance_id, id) are resolved through the
 // versions table to a doc set that seeds step 3 instead of a posting list.
+// 5. Filters (exclusions, latest/retracted restrictions, version and published_at
+//    ranges) narrow the result of step 3 (or the whole view, when there are no
+//    constraints) before counting: exclusions by seeking the excluded values' posting
+//    lists to the candidates, flags by bit tests, ranges by reading each candidate's row.
 // Not thread-safe; one executor per query and transaction.
 #pragma once
 
@@ -57,6 +61,8 @@ class SearchExecutor {
   Result<std::optional<DocIds>> identity_docs(const SearchQuery& q);
   Result<DocIds> filter(std::vector<Group>& groups, const std::optional<DocIds>& named);
   Result<DocIds> view_page(std::size_t offset, std::size_t limit);
+  Status apply_filters(const SearchQuery& q, const std::unordered_map<std::string_view, std::uint16_t>& facet_ids,
+                       DocIds& result);
   Status count_from_counters(std::uint16_t facet, std::vector<FacetCount>& out);
   Status count_by_rows(const DocIds& result, const std::vector<std::uint16_t>& facets,
                        std::vector<std::unordered_map<std::uint32_t, std::uint64_t>>& counts);

@@ -66,6 +66,7 @@ struct ModelDoc {
   bool retracted = false;
   bool latest = false;
   bool superseded = false;
+  std::int64_t published_at = 0;
   std::string instance_id() const { return dataset_id + "." + version; }
 };
 
@@ -116,6 +117,7 @@ struct RandomCatalog {
       ModelDoc doc;
       doc.dataset_id = p.m.dataset_id;
       doc.version = p.m.version;
+      doc.published_at = p.m.published_at;
       for (const auto& f : p.m.facets) doc.facets[f.name].insert(f.values.begin(), f.values.end());
       doc.facets["project"] = {"CMIP6"};
       doc.facets["data_node"] = {p.site};
@@ -174,8 +176,16 @@ struct RandomCatalog {
   }
 
   bool visible(const ModelDoc& d, const SearchQuery& q) const {
-    if (!q.all_versions) return d.latest;
-    return q.include_retracted || !d.retracted;
+    if (!q.all_versions ? !d.latest : !q.include_retracted && d.retracted) return false;
+    for (const auto& [f, v] : q.exclusions)
+      if (auto it = d.facets.find(f); it != d.facets.end() && it->second.count(v)) return false;
+    if (q.not_latest && d.latest) return false;
+    if (q.only_retracted && !d.retracted) return false;
+    if (!q.min_version.empty() && d.version < q.min_version) return false;
+    if (!q.max_version.empty() && d.version > q.max_version) return false;
+    if (q.published_from && d.published_at < *q.published_from) return false;
+    if (q.published_to && d.published_at > *q.published_to) return false;
+    return true;
   }
 
   SearchResult expected(const SearchQuery& q, std::vector<const ModelDoc*>& page) const {
@@ -252,6 +262,7 @@ struct RandomCatalog {
                                          : std::string(name) == "master_id" ? d.dataset_id : d.instance_id());
       }
     }
+    add_random_filters(q, rng);
     switch (rng() % 4) {
       case 0: q.facet_fields = {"*"}; break;
       case 1: break;
@@ -262,6 +273,27 @@ struct RandomCatalog {
     q.limit = rng() % 4 == 0 ? 0 : 1 + rng() % 40;
     q.offset = rng() % 3 == 0 ? rng() % 200 : 0;
     return q;
+  }
+
+  // Filters (exclusions, latest/retracted restrictions, version and time ranges), each
+  // in about a fifth of the queries.
+  void add_random_filters(SearchQuery& q, std::mt19937_64& rng) const {
+    if (rng() % 5 == 0) {
+      std::vector<std::string> names;
+      for (const auto& [f, v] : universe) names.push_back(f);
+      for (std::size_t n = 1 + rng() % 2, j = 0; j < n; ++j) {
+        const auto& d = docs[rng() % docs.size()];
+        const std::string& f = rng() % 20 == 0 ? std::string("no_such_facet") : names[rng() % names.size()];
+        auto it = d.facets.find(f);
+        q.exclusions.emplace_back(f, it == d.facets.end() ? std::string("absent") : *it->second.begin());
+      }
+    }
+    if (rng() % 8 == 0) q.not_latest = true;
+    if (rng() % 8 == 0) q.only_retracted = true;
+    if (rng() % 5 == 0) q.min_version = docs[rng() % docs.size()].version;
+    if (rng() % 5 == 0) q.max_version = docs[rng() % docs.size()].version;
+    if (rng() % 5 == 0) q.published_from = docs[rng() % docs.size()].published_at;
+    if (rng() % 5 == 0) q.published_to = docs[rng() % docs.size()].published_at;
   }
 
   void check(const SearchQuery& q) const {
@@ -303,6 +335,13 @@ std::string describe(const SearchQuery& q) {
   for (const auto& [f, v] : q.constraints) s += " " + f + "=" + v;
   s += " facets:";
   for (const auto& f : q.facet_fields) s += " " + f;
+  for (const auto& [f, v] : q.exclusions) s += " " + f + "!=" + v;
+  if (q.not_latest) s += " not_latest";
+  if (q.only_retracted) s += " only_retracted";
+  if (!q.min_version.empty()) s += " min_version=" + q.min_version;
+  if (!q.max_version.empty()) s += " max_version=" + q.max_version;
+  if (q.published_from) s += " from=" + std::to_string(*q.published_from);
+  if (q.published_to) s += " to=" + std::to_string(*q.published_to);
   return s;
 }
 
@@ -323,6 +362,17 @@ void run_random(std::size_t datasets, std::size_t queries) {
       INFO(describe(q));
       rc.check(q);
     }
+  }
+  // Filters without constraints: the whole view narrowed row by row.
+  for (int i = 0; i < 12; ++i) {
+    SearchQuery q;
+    q.all_versions = i % 3 != 0;
+    q.include_retracted = i % 2;
+    q.facet_fields = {"*"};
+    q.limit = 30;
+    rc.add_random_filters(q, rng);
+    INFO(describe(q));
+    rc.check(q);
   }
   for (std::size_t i = 0; i < queries; ++i) {
     SearchQuery q = rc.random_query(rng);

@@ -13,9 +13,16 @@
 //   `data_node` and `version`. Identity constraints are also accepted, as in esg-search:
 //   `master_id` (or `dataset_id`) = every version of a dataset, `instance_id` = one
 //   version, `id` = `instance_id|data_node`.
+// - Filters, applied to the result set before counting (so num_found and facet counts
+//   agree with the docs): `exclusions` (a version carrying any listed facet value is
+//   removed; identity names are not accepted here), `not_latest` / `only_retracted`
+//   (esg-search's latest=false / retracted=true), a version range (inclusive, compared
+//   as strings: "vYYYYMMDD" sorts by date) and a published_at range (inclusive, unix
+//   seconds). Filters cost one row read per candidate of the constrained result.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +41,17 @@ struct SearchQuery {
   bool include_retracted = false;
   std::size_t limit = 10;
   std::size_t offset = 0;
+
+  std::vector<std::pair<std::string, std::string>> exclusions;  // facet name -> value
+  bool not_latest = false;     // only versions that are not latest
+  bool only_retracted = false;  // only retracted versions
+  std::string min_version, max_version;  // "vYYYYMMDD"; empty: unbounded
+  std::optional<std::int64_t> published_from, published_to;
+
+  bool has_filters() const {
+    return !exclusions.empty() || not_latest || only_retracted || !min_version.empty() || !max_version.empty() ||
+           published_from || published_to;
+  }
 };
 
 struct SearchDoc {
