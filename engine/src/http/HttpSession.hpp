@@ -13,11 +13,13 @@
 //   the io_context first).
 #pragma once
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -34,6 +36,7 @@
 #include "http/ByteRange.hpp"
 #include "http/FileServer.hpp"
 #include "http/HttpServer.hpp"
+#include "http/TlsBulkWriter.hpp"
 
 namespace fedswarm {
 
@@ -337,11 +340,60 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     http::async_write(stream_, *res,
                       [self = this->shared_from_this(), res, keep](const boost::system::error_code& ec, std::size_t) {
                         if (ec) return self->fail(ec);
+                        if constexpr (!kTls) {
+                          if (self->use_sendfile_) return self->send_plain(keep);
+                        }
                         self->write_chunk(keep);
                       });
   }
 
+  // Plain HTTP: the kernel copies from the page cache to the socket (sendfile), as
+  // nginx does. Waits for room in the socket with its own deadline (tcp_stream's timer
+  // covers only its own operations); yields to other connections every few MiB.
+  void send_plain(bool keep) {
+    constexpr std::size_t kPerCall = 16u << 20, kPerTurn = 8u << 20;
+    const int sock = tcp().socket().native_handle();
+    boost::system::error_code ignored;
+    tcp().socket().native_non_blocking(true, ignored);
+    std::size_t this_turn = 0;
+    while (remain_ > 0) {
+      off_t off = static_cast<off_t>(offset_);
+      const ssize_t n = ::sendfile(sock, file_.fd, &off, static_cast<std::size_t>(std::min<std::uint64_t>(remain_, kPerCall)));
+      if (n > 0) {
+        offset_ += static_cast<std::uint64_t>(n);
+        remain_ -= static_cast<std::uint64_t>(n);
+        ctx_.file_bytes.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+        if ((this_turn += static_cast<std::size_t>(n)) >= kPerTurn && remain_ > 0)
+          return boost::asio::post(stream_.get_executor(), [self = this->shared_from_this(), keep] { self->send_plain(keep); });
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        wait_timer_.expires_after(std::chrono::milliseconds(ctx_.options.idle_timeout_ms));
+        wait_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+          if (!ec) self->fail(boost::beast::error::timeout);
+        });
+        tcp().socket().async_wait(boost::asio::ip::tcp::socket::wait_write,
+                                  [self = this->shared_from_this(), keep](const boost::system::error_code& ec) {
+                                    self->wait_timer_.cancel();
+                                    if (ec) return self->fail(ec);
+                                    self->send_plain(keep);
+                                  });
+        return;
+      }
+      if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+        use_sendfile_ = false;  // a file system without sendfile: read and write instead
+        return write_chunk(keep);
+      }
+      if (ctx_.log && n == 0) ctx_.log("HTTP file ended early mid-response; connection closed");
+      return fail(boost::system::error_code());
+    }
+    finished(keep);
+  }
+
   // pread into the connection's one buffer, then one write; no allocation per chunk.
+  // Over TLS the chunk is encrypted in one go (TlsBulkWriter) and its records written to
+  // the socket at once.
   void write_chunk(bool keep) {
     if (remain_ == 0) return finished(keep);
     const std::size_t cap = ctx_.options.file_chunk_bytes;
@@ -355,15 +407,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       if (ctx_.log) ctx_.log("HTTP file read failed mid-response; connection closed");
       return fail(boost::system::error_code());
     }
+    const std::size_t n = static_cast<std::size_t>(got);
+    auto done = [self = this->shared_from_this(), keep, n](const boost::system::error_code& ec, std::size_t) {
+      if (ec) return self->fail(ec);
+      self->offset_ += n;
+      self->remain_ -= n;
+      self->ctx_.file_bytes.fetch_add(n, std::memory_order_relaxed);
+      self->write_chunk(keep);
+    };
     expire(ctx_.options.idle_timeout_ms);
-    boost::asio::async_write(stream_, boost::asio::buffer(chunk_.get(), static_cast<std::size_t>(got)),
-                             [self = this->shared_from_this(), keep](const boost::system::error_code& ec, std::size_t n) {
-                               if (ec) return self->fail(ec);
-                               self->offset_ += n;
-                               self->remain_ -= n;
-                               self->ctx_.file_bytes.fetch_add(n, std::memory_order_relaxed);
-                               self->write_chunk(keep);
-                             });
+    if constexpr (kTls) {
+      if (!bulk_) bulk_ = std::make_unique<TlsBulkWriter>();
+      if (!bulk_->encrypt(stream_.native_handle(), chunk_.get(), n)) {
+        if (ctx_.log) ctx_.log("HTTP TLS encryption failed mid-response; connection closed");
+        return fail(boost::system::error_code());
+      }
+      boost::asio::async_write(tcp(), boost::asio::buffer(bulk_->output()), std::move(done));
+    } else {
+      boost::asio::async_write(stream_, boost::asio::buffer(chunk_.get(), n), std::move(done));
+    }
   }
 
   HttpSessionContext& ctx_;
@@ -373,6 +435,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   ServedFile file_;
   std::uint64_t offset_ = 0, remain_ = 0;
   std::unique_ptr<char[]> chunk_;
+  std::unique_ptr<TlsBulkWriter> bulk_;
+  bool use_sendfile_ = !kTls;
+  boost::asio::steady_timer wait_timer_{stream_.get_executor()};
 };
 
 }  // namespace fedswarm

@@ -131,7 +131,7 @@ Result<bool> SelfSignedCertificate::ensure(const HttpConfig& http) {
 }
 
 std::string SelfSignedCertificate::replace_hint(const HttpConfig& http) {
-  return "a self-signed certificate is in " + http.certificate.string() + " (key " + http.private_key.string() +
+  return "a self-signed certificate in " + http.certificate.string() + " (key " + http.private_key.string() +
          "); to use the site's own, replace both files or set [http] certificate and private_key to their paths";
 }
 
