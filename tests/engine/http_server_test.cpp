@@ -131,7 +131,7 @@ Response fetch(std::uint16_t port, bool tls, const std::string& target, const st
 // A node home with one published version (a 1 MiB + file and a small one) and the files.
 class Site {
  public:
-  Site() {
+  explicit Site(std::size_t big_bytes = (1u << 20) + 12345) {
     auto h = NodeHome::init(tmp_ / "home", Config::defaults("IPSL", Tier::tier2));
     REQUIRE_MESSAGE(h.ok(), h.error().message);
     home_.emplace(std::move(*h));
@@ -141,7 +141,7 @@ class Site {
     auto st = fed_.admit(*catalog_, home_->key(), "IPSL");
     REQUIRE_MESSAGE(st.ok(), st.error().message);
     std::mt19937 rng(7);
-    big.resize((1u << 20) + 12345);
+    big.resize(big_bytes);
     for (auto& ch : big) ch = static_cast<char>(rng());
     small = "a small file\n";
     version_dir = tmp_ / "archive" / kDir / "v20200101";
@@ -398,6 +398,25 @@ TEST_CASE("a slow-loris connection is dropped after the header timeout and block
     CHECK(dropped_after >= std::chrono::milliseconds(1400));
     CHECK(dropped_after < std::chrono::milliseconds(4000));
     CHECK(server->stats().timeouts >= 1);
+  }
+}
+
+TEST_CASE("a reader that stops reading is dropped after the idle timeout") {
+  Site site(48u << 20);  // more than the loopback socket buffers hold
+  for (bool tls : {false, true}) {
+    CAPTURE(tls);
+    HttpServerOptions o;
+    o.tls = tls;
+    o.idle_timeout_ms = 1000;
+    auto server = site.serve(o);
+    Client stalled(server->port(), tls);
+    stalled.send("GET " + Site::url(kBig) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+    const auto start = std::chrono::steady_clock::now();
+    while (server->stats().timeouts == 0 && std::chrono::steady_clock::now() - start < std::chrono::seconds(10))
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(server->stats().timeouts == 1);
+    CHECK(server->stats().file_bytes_sent < site.big.size());
+    CHECK(fetch(server->port(), tls, Site::url(kSmall)).body == site.small);
   }
 }
 
