@@ -53,3 +53,48 @@ TEST_CASE("bad config files are refused with the key and what is expected") {
   auto missing = Config::load(dir / "nope.toml", dir.path());
   CHECK(missing.error().code == Errc::io);
 }
+
+TEST_CASE("[http] defaults, round trip and refusals") {
+  TempDir dir;
+  Config c = Config::defaults("IPSL", Tier::tier2);
+  CHECK(c.http.enabled);
+  CHECK(c.http.tls);
+  CHECK(c.http.listen == "127.0.0.1:8443");
+  CHECK(c.http.url() == "https://127.0.0.1:8443");
+  c.http.listen = "10.0.0.5:9443";
+  c.http.threads = 4;
+  c.http.max_target_bytes = 100000;
+  c.http.serve_retracted = true;
+  test::write_file(dir / "config.toml", c.render_toml());
+  auto loaded = Config::load(dir / "config.toml", dir.path());
+  REQUIRE_MESSAGE(loaded.ok(), loaded.error().message);
+  CHECK(loaded->http.listen == "10.0.0.5:9443");
+  CHECK(loaded->http.threads == 4);
+  CHECK(loaded->http.max_target_bytes == 100000);
+  CHECK(loaded->http.serve_retracted);
+  CHECK(loaded->http.certificate == dir.path() / "tls/cert.pem");
+  CHECK(loaded->http.private_key == dir.path() / "tls/key.pem");
+  CHECK(loaded->http.url() == "https://10.0.0.5:9443");
+
+  auto load = [&](const std::string& http) {
+    test::write_file(dir / "config.toml", "[node]\nsite = \"X\"\n[http]\n" + http);
+    return Config::load(dir / "config.toml", dir.path());
+  };
+  auto plain = load("tls = false\npublic_url = \"https://esgf.example.org/\"\ncertificate = \"/etc/ssl/site.pem\"\n");
+  REQUIRE_MESSAGE(plain.ok(), plain.error().message);
+  CHECK_FALSE(plain->http.tls);
+  CHECK(plain->http.url() == "https://esgf.example.org");
+  CHECK(plain->http.certificate == "/etc/ssl/site.pem");
+  CHECK(load("tls = false\n")->http.url() == "http://127.0.0.1:8443");
+
+  for (const char* bad : {"threads = 0\n", "listen = \"nohost\"\n", "public_url = \"ftp://x\"\n", "tls = \"yes\"\n",
+                          "header_timeout_ms = 1\n", "max_target_bytes = 99999999999\n", "certificate = \"\"\n"}) {
+    auto r = load(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK_MESSAGE(r.error().reason == "config_bad_value", bad);
+    CHECK_MESSAGE(r.error().message.find("http.") != std::string::npos, r.error().message);
+  }
+  auto typo = load("serve_retraced = true\n");
+  REQUIRE_FALSE(typo.ok());
+  CHECK(typo.error().reason == "config_unknown_key");
+}

@@ -29,6 +29,8 @@ struct InitOptions {
   std::string tier = "2";
   std::string listen = "127.0.0.1:7400";
   int swarm_port = 7401;
+  std::string http_listen;  // empty: the --listen host, port 8443
+  std::string http_public_url;
   std::string data_root;
   std::string capacity;
 };
@@ -44,6 +46,7 @@ struct FederationOptions {
   std::vector<std::string> endpoints;
   int swarm_port = 0;
   std::string capacity;
+  std::string http_url;    // add-node: the member's HTTP face
   std::vector<std::string> projects;
   std::vector<std::string> institutions;
   std::string output;      // roster file

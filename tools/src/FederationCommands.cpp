@@ -32,7 +32,8 @@ nlohmann::json roster_json(const Roster& r) {
   nlohmann::json members = nlohmann::json::array();
   for (const auto& m : r.members)
     members.push_back({{"site", m.site}, {"key", to_hex(m.key)}, {"tier", std::string(to_string(m.tier))},
-                       {"endpoints", m.endpoints}, {"swarm_port", m.swarm_port}, {"capacity", m.capacity}});
+                       {"endpoints", m.endpoints}, {"swarm_port", m.swarm_port}, {"capacity", m.capacity},
+                       {"http_url", m.http_url}});
   nlohmann::json grants = nlohmann::json::array();
   for (const auto& g : r.grants)
     grants.push_back({{"key", to_hex(g.key)}, {"projects", g.projects}, {"institutions", g.institutions}});
@@ -43,12 +44,13 @@ nlohmann::json roster_json(const Roster& r) {
 void print_roster(const Roster& r, std::ostream& out) {
   out << "Federation " << r.federation << ", roster serial " << r.serial << ", issued " << human_time(r.issued_at)
       << ", expires " << human_time(r.expires_at) << "\n\n";
-  Table members({"SITE", "TIER", "KEY", "ENDPOINTS", "SWARM", "CAPACITY"});
+  Table members({"SITE", "TIER", "KEY", "ENDPOINTS", "SWARM", "HTTP", "CAPACITY"});
   for (const auto& m : r.members) {
     std::string eps;
     for (const auto& e : m.endpoints) eps += (eps.empty() ? "" : ",") + e;
     members.add({m.site, std::string(to_string(m.tier)), short_key(m.key), eps.empty() ? "-" : eps,
-                 m.swarm_port ? std::to_string(m.swarm_port) : "-", m.capacity ? human_bytes(m.capacity) : "-"});
+                 m.swarm_port ? std::to_string(m.swarm_port) : "-", m.http_url.empty() ? "-" : m.http_url,
+                 m.capacity ? human_bytes(m.capacity) : "-"});
   }
   members.print(out);
   out << "\n";
@@ -92,6 +94,7 @@ int run_federation_add_node(Context& ctx, const FederationOptions& o, std::ostre
     m.endpoints = {home->config().listen};
     m.swarm_port = home->config().swarm_port;
     m.capacity = home->config().capacity;
+    if (home->config().http.enabled) m.http_url = home->config().http.url();
   }
   if (!o.site.empty()) m.site = o.site;
   if (!o.tier.empty()) {
@@ -101,6 +104,7 @@ int run_federation_add_node(Context& ctx, const FederationOptions& o, std::ostre
   }
   if (!o.endpoints.empty()) m.endpoints = o.endpoints;
   if (o.swarm_port > 0) m.swarm_port = static_cast<std::uint16_t>(o.swarm_port);
+  if (!o.http_url.empty()) m.http_url = o.http_url;
   if (!o.capacity.empty()) {
     auto cap = parse_size(o.capacity);
     if (!cap) return report_error(make_error(Errc::invalid, "bad_size", "--capacity must be a size like 500G"), ctx.json);
@@ -227,6 +231,8 @@ void add_federation_commands(CLI::App& app, Context& ctx) {
   add->add_option("--endpoint", o->endpoints, "gossip endpoint host:port (repeatable)");
   add->add_option("--swarm-port", o->swarm_port, "libtorrent port");
   add->add_option("--capacity", o->capacity, "bytes offered for replicas, e.g. 500T");
+  add->add_option("--http-url", o->http_url,
+                  "the node's HTTP face, e.g. https://esgf.example.org:8443 (default: its [http] public_url)");
   add->callback([&ctx, o] { ctx.exit_code = run_federation_add_node(ctx, *o, std::cout); });
 
   auto* grant = fed->add_subcommand("grant", "allow a key to publish projects/institutions");

@@ -22,6 +22,11 @@ std::string_view to_string(RetractionAction a) {
   return "keep";
 }
 
+std::string HttpConfig::url() const {
+  if (!public_url.empty()) return public_url;
+  return (tls ? "https://" : "http://") + listen;
+}
+
 Config Config::defaults(std::string site, Tier tier) {
   Config c;
   c.site = std::move(site);
@@ -68,6 +73,9 @@ Status check_known(const toml::table& root, const std::filesystem::path& file) {
                   "claim_base_seconds", "deadline_slack", "min_rate", "surplus_settle_seconds", "evaluate_interval_ms"}},
       {"retraction", {"action"}},
       {"projects", {"cv_dir", "templates"}},
+      {"http", {"enabled", "listen", "tls", "certificate", "private_key", "public_url", "threads", "max_connections",
+                "max_target_bytes", "max_header_bytes", "tls_handshake_timeout_ms", "header_timeout_ms", "idle_timeout_ms",
+                "serve_retracted"}},
   };
   for (const auto& [section, node] : root) {
     auto it = known.find(std::string(section.str()));
@@ -254,6 +262,37 @@ Result<Config> Config::load(const std::filesystem::path& file, const std::filesy
       c.project_templates.push_back(resolve(home, *s));
     }
   }
+
+  HttpConfig& h = c.http;
+  FEDSWARM_TRY(read_bool(root, file, "http", "enabled", h.enabled));
+  FEDSWARM_TRY(read_string(root, file, "http", "listen", h.listen));
+  if (h.listen.rfind(':') == std::string::npos || h.listen.rfind(':') + 1 == h.listen.size())
+    return bad_value(file, "http.listen", "host:port");
+  FEDSWARM_TRY(read_bool(root, file, "http", "tls", h.tls));
+  std::string certificate = h.certificate.string(), private_key = h.private_key.string();
+  FEDSWARM_TRY(read_string(root, file, "http", "certificate", certificate));
+  FEDSWARM_TRY(read_string(root, file, "http", "private_key", private_key));
+  if (certificate.empty()) return bad_value(file, "http.certificate", "the path of a PEM certificate file");
+  if (private_key.empty()) return bad_value(file, "http.private_key", "the path of a PEM private key file");
+  h.certificate = resolve(home, certificate);
+  h.private_key = resolve(home, private_key);
+  FEDSWARM_TRY(read_string(root, file, "http", "public_url", h.public_url));
+  if (!h.public_url.empty() && h.public_url.rfind("https://", 0) != 0 && h.public_url.rfind("http://", 0) != 0)
+    return bad_value(file, "http.public_url", "empty or a URL starting with https:// or http://");
+  while (h.public_url.size() > 8 && h.public_url.back() == '/') h.public_url.pop_back();
+  // The bounds keep a typo from starving the server (0 threads) or opening it to
+  // unbounded requests.
+  FEDSWARM_TRY(read_uint(root, file, "http", "threads", h.threads, 1));
+  if (h.threads > 256) return bad_value(file, "http.threads", "an integer between 1 and 256");
+  FEDSWARM_TRY(read_uint(root, file, "http", "max_connections", h.max_connections, 1));
+  FEDSWARM_TRY(read_uint(root, file, "http", "max_target_bytes", h.max_target_bytes, 256));
+  FEDSWARM_TRY(read_uint(root, file, "http", "max_header_bytes", h.max_header_bytes, 1024));
+  for (auto [key, v] : {std::pair{"max_target_bytes", h.max_target_bytes}, std::pair{"max_header_bytes", h.max_header_bytes}})
+    if (v > (16u << 20)) return bad_value(file, std::string("http.") + key, "a number of bytes between 256 and 16 MiB");
+  FEDSWARM_TRY(read_uint(root, file, "http", "tls_handshake_timeout_ms", h.tls_handshake_timeout_ms, 10));
+  FEDSWARM_TRY(read_uint(root, file, "http", "header_timeout_ms", h.header_timeout_ms, 10));
+  FEDSWARM_TRY(read_uint(root, file, "http", "idle_timeout_ms", h.idle_timeout_ms, 10));
+  FEDSWARM_TRY(read_bool(root, file, "http", "serve_retracted", h.serve_retracted));
   return c;
 }
 
@@ -332,7 +371,38 @@ std::string Config::render_toml() const {
     << "templates = [";
   for (std::size_t i = 0; i < project_templates.size(); ++i)
     o << (i ? ", " : "") << quote(project_templates[i].string());
-  o << "]\n";
+  o << "]\n\n"
+    << "[http]\n"
+    << "# The node's HTTP face: the ESGF search API (/esg-search/search, /esg-search/wget) and\n"
+    << "# the files of its complete copies (/thredds/fileServer/...), read-only.\n"
+    << "enabled = " << (http.enabled ? "true" : "false") << "\n"
+    << "# Listen address host:port.\n"
+    << "listen = " << quote(http.listen) << "\n"
+    << "# HTTPS with the certificate below; false only behind a site's reverse proxy that\n"
+    << "# terminates TLS (ESGF clients always download over https://).\n"
+    << "tls = " << (http.tls ? "true" : "false") << "\n"
+    << "# PEM certificate (chain) and private key. `fedswarm init` (or the node, when both\n"
+    << "# are missing) creates a self-signed pair here; put the site's own files in their place\n"
+    << "# or point these paths at them.\n"
+    << "certificate = " << quote(http.certificate.string()) << "\n"
+    << "private_key = " << quote(http.private_key.string()) << "\n"
+    << "# The URL clients reach this node by, used in search results' `url` fields\n"
+    << "# (e.g. \"https://esgf.example.org\" behind a proxy). Empty: https://<listen>.\n"
+    << "public_url = " << quote(http.public_url) << "\n"
+    << "# Worker threads serving requests (never the node's gossip thread).\n"
+    << "threads = " << http.threads << "\n"
+    << "# Open connections at most; further ones are closed at once.\n"
+    << "max_connections = " << http.max_connections << "\n"
+    << "# Longest request target (path and query; longer: 414) and header fields (longer: 431).\n"
+    << "max_target_bytes = " << http.max_target_bytes << "\n"
+    << "max_header_bytes = " << http.max_header_bytes << "\n"
+    << "# A TLS handshake, a whole request header (however slowly it arrives), and a\n"
+    << "# kept-alive connection waiting for its next request are given this long.\n"
+    << "tls_handshake_timeout_ms = " << http.tls_handshake_timeout_ms << "\n"
+    << "header_timeout_ms = " << http.header_timeout_ms << "\n"
+    << "idle_timeout_ms = " << http.idle_timeout_ms << "\n"
+    << "# true: files of retracted versions are served; false: 410 Gone with the reason.\n"
+    << "serve_retracted = " << (http.serve_retracted ? "true" : "false") << "\n";
   return o.str();
 }
 

@@ -18,9 +18,13 @@
 #include "fedswarm/engine/ControlApi.hpp"
 #include "fedswarm/engine/ControlClient.hpp"
 #include "fedswarm/engine/HealthReport.hpp"
+#include "fedswarm/engine/SelfSignedCertificate.hpp"
 #include "fedswarm/protocol/ComponentVersion.hpp"
 #include "gossip/CatalogGossipStore.hpp"
 #include "gossip/GossipNode.hpp"
+#include "http/FileServer.hpp"
+#include "http/HttpServer.hpp"
+// ESG-BIND (1/3): #include "http/EsgSearchService.hpp"
 #include "links/LinkTable.hpp"
 #include "node/HomeLock.hpp"
 #include "replication/ReplicationLoop.hpp"
@@ -74,6 +78,10 @@ struct NodeDaemon::Impl {
   std::unique_ptr<GossipNode> node;
   std::unique_ptr<ReplicationLoop> replication;
   std::unique_ptr<ControlServer> control;
+  // The HTTP face: its own worker threads read the catalog; stopped first on shutdown.
+  std::unique_ptr<FileServer> files;
+  // ESG-BIND (2/3): std::unique_ptr<EsgSearchService> esg;
+  std::unique_ptr<HttpServer> http;
 
   SteadyClock::time_point started = SteadyClock::now();
   std::int64_t started_unix = unix_now();
@@ -115,6 +123,7 @@ struct NodeDaemon::Impl {
     FEDSWARM_ASSIGN_OR_RETURN(lock, HomeLock::take(home.dir()));
     FEDSWARM_ASSIGN_OR_RETURN(catalog, home.open_catalog(false));
     self = home.key().public_key();
+    FEDSWARM_TRY(start_http());
 
     CatalogGossipStoreOptions so;
     so.verify_threads = config.verify_threads;
@@ -181,6 +190,47 @@ struct NodeDaemon::Impl {
     FEDSWARM_ASSIGN_OR_RETURN(control, ControlServer::open(control_socket_path(home.dir()),
                                                            [this](const nlohmann::json& r) { return on_control(r); }));
     return {};
+  }
+
+  // The HTTP face ([http]): a self-signed certificate made if the home has none (homes
+  // made before the HTTP face existed), the file server, the esg-search handler.
+  Status start_http() {
+    const HttpConfig& hc = config.http;
+    if (!hc.enabled) return {};
+    const std::string config_file = (home.dir() / "config.toml").string();
+    if (hc.tls) {
+      auto made = SelfSignedCertificate::ensure(hc);
+      if (!made) return made.error().with_context("[http] in " + config_file);
+      if (*made) log->info("created {}", SelfSignedCertificate::replace_hint(hc));
+    }
+    files = std::make_unique<FileServer>(
+        *catalog, home.projects(), FileServerOptions{{home.staging_dir(), home.quarantine_dir()}, hc.serve_retracted});
+    HttpServer::Handler search = [](std::string_view, std::string_view) {
+      return HttpAnswer::text(503, "the esg-search API is not available in this build\n");
+    };
+    // ESG-BIND (3/3):
+    // esg = std::make_unique<EsgSearchService>(*catalog, EsgSearchSite{self, config.site, config.tier, hc.url(), url_host(hc.url())});
+    // search = [s = esg.get()](std::string_view path, std::string_view query) { return path == "/esg-search/wget" ? s->wget(query) : s->search(query); };
+    auto server = HttpServer::start(HttpServerOptions::from(hc), std::move(search), files.get(),
+                                    [this](const std::string& m) { log->warn("{}", m); });
+    if (!server) {
+      if (server.error().reason == "http_listen")
+        return make_error(server.error().code, server.error().reason,
+                          server.error().message + "; change [http] listen in " + config_file +
+                              " (or set [http] enabled = false)");
+      return server.error().with_context(config_file);
+    }
+    http = std::move(*server);
+    log->info("HTTP{} on {}, public URL {}", hc.tls ? "S" : "", http->local_address(), hc.url());
+    return {};
+  }
+
+  // "https://host:port/path" -> "host" (an index_node / data_node name).
+  static std::string url_host(std::string_view url) {
+    if (auto p = url.find("://"); p != std::string_view::npos) url.remove_prefix(p + 3);
+    url = url.substr(0, url.find('/'));
+    if (!url.empty() && url.front() == '[') return std::string(url.substr(1, url.find(']') - 1));
+    return std::string(url.substr(0, url.rfind(':') == std::string_view::npos ? url.size() : url.rfind(':')));
   }
 
   // --- roster and liveness (io thread) -------------------------------------------------------
@@ -478,7 +528,7 @@ struct NodeDaemon::Impl {
 
   // --- shutdown ------------------------------------------------------------------------------
 
-  // Control first (its requests wait on the others), then the replication loop (saves
+  // HTTP and control first (control requests wait on the others), then the replication loop (saves
   // resume data), then gossip and links; the catalog writer answers what it still holds.
   void shutdown() {
     if (stopping) return;
@@ -488,6 +538,7 @@ struct NodeDaemon::Impl {
     round_timer.cancel();
     signals.cancel(ec);
     std::thread([this] {
+      if (http) http->stop();
       if (control) control->close();
       if (replication)
         if (auto st = replication->stop(); !st) log->error("swarm stop: {}", st.error().message);
@@ -505,6 +556,7 @@ NodeDaemon::NodeDaemon() = default;
 NodeDaemon::~NodeDaemon() {
   if (!impl_) return;
   // Threads first, while everything they use still exists.
+  if (impl_->http) impl_->http->stop();
   if (impl_->control) impl_->control->close();
   if (impl_->replication) (void)impl_->replication->stop();
   if (impl_->store) impl_->store->stop();

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fedswarm/engine/SelfSignedCertificate.hpp"
 #include "fedswarm/protocol/BuiltinFiles.hpp"
 #include "fedswarm/storage/AtomicFile.hpp"
 
@@ -105,6 +106,8 @@ Result<NodeHome> NodeHome::init(const std::filesystem::path& dir, const Config& 
   if (ec) return cleanup(make_error(Errc::io, "io_error", "cannot create data root " + home->config().data_root.string() + ": " + ec.message()));
   auto catalog = home->open_catalog();
   if (!catalog) return cleanup(std::move(catalog).error());
+  if (home->config().http.enabled && home->config().http.tls)
+    if (auto made = SelfSignedCertificate::ensure(home->config().http); !made) return cleanup(std::move(made).error());
   return home;
 }
 

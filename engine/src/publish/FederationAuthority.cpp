@@ -101,6 +101,7 @@ Result<FederationAuthority> FederationAuthority::open(const std::filesystem::pat
       rm.endpoints = *eps;
       rm.capacity = static_cast<std::uint64_t>((*m)["capacity"].value_or(std::int64_t{0}));
       rm.swarm_port = static_cast<std::uint16_t>((*m)["swarm_port"].value_or(std::int64_t{0}));
+      rm.http_url = (*m)["http_url"].value_or(std::string());
       a.members_.push_back(std::move(rm));
     }
   }
@@ -167,7 +168,8 @@ Status FederationAuthority::save() const {
                                   {"tier", tier},
                                   {"endpoints", to_array(m.endpoints)},
                                   {"capacity", static_cast<std::int64_t>(m.capacity)},
-                                  {"swarm_port", static_cast<std::int64_t>(m.swarm_port)}});
+                                  {"swarm_port", static_cast<std::int64_t>(m.swarm_port)},
+                                  {"http_url", m.http_url}});
   }
   root.insert("member", std::move(members));
   toml::array grants;
@@ -184,6 +186,9 @@ Status FederationAuthority::save() const {
 Status FederationAuthority::add_member(const RosterMember& member) {
   FEDSWARM_TRY(validate_text(member.site, limits::max_short_text_bytes, "site name"));
   if (member.site.empty()) return make_error(Errc::invalid, "no_site", "a member needs a site name");
+  FEDSWARM_TRY(validate_text(member.http_url, limits::max_short_text_bytes, "HTTP URL"));
+  if (!member.http_url.empty() && member.http_url.rfind("https://", 0) != 0 && member.http_url.rfind("http://", 0) != 0)
+    return make_error(Errc::invalid, "bad_http_url", "the HTTP URL must start with https:// or http://");
   if (member.endpoints.size() > limits::max_endpoints)
     return make_error(Errc::invalid, "too_many_endpoints", "at most " + std::to_string(limits::max_endpoints) + " endpoints");
   for (const auto& m : members_)

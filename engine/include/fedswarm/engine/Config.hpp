@@ -28,6 +28,29 @@ std::string_view to_string(RetractionAction a);
 // The largest [swarm] rate limit (libtorrent keeps rates in an int).
 inline constexpr std::int64_t kMaxSwarmRate = 2147483647;
 
+// [http]: the node's HTTP face (DESIGN §9), served by its own worker threads.
+struct HttpConfig {
+  bool enabled = true;
+  std::string listen = "127.0.0.1:8443";            // host:port (port 0: any free port)
+  bool tls = true;                                  // false: plain HTTP behind a site's reverse proxy
+  std::filesystem::path certificate = "tls/cert.pem";  // PEM chain; resolved against the home
+  std::filesystem::path private_key = "tls/key.pem";   // PEM key, mode 0600
+  std::string public_url;                           // what goes into `url` fields; empty: derived
+  std::uint32_t threads = 2;                        // HTTP worker threads
+  std::uint32_t max_connections = 512;              // open connections; more are closed at once
+  // A request target (path and query) up to this long is read (intake-esgf puts hundreds
+  // of dataset_ids in one URL); longer ones get 414.
+  std::uint32_t max_target_bytes = 64 * 1024;
+  std::uint32_t max_header_bytes = 80 * 1024;       // the header fields besides the target; more: 431
+  std::uint32_t tls_handshake_timeout_ms = 10000;   // TLS handshake
+  std::uint32_t header_timeout_ms = 10000;          // a whole request header, however slowly it trickles
+  std::uint32_t idle_timeout_ms = 60000;            // a kept-alive connection waiting for its next request
+  bool serve_retracted = false;                     // true: retracted versions are served, not 410 Gone
+
+  // public_url, or "https://<listen>" ("http://" without TLS).
+  std::string url() const;
+};
+
 struct Config {
   // [node]
   std::string site;
@@ -68,6 +91,8 @@ struct Config {
   // [projects]
   std::filesystem::path cv_dir;                     // override built-in CMIP6 CVs; empty = built in
   std::vector<std::filesystem::path> project_templates;  // extra project template files
+  // [http]
+  HttpConfig http;
 
   static Config defaults(std::string site, Tier tier);
   static Result<Config> load(const std::filesystem::path& file, const std::filesystem::path& home);

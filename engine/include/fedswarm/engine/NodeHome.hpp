@@ -5,11 +5,13 @@
 //   <home>/catalog/        LMDB environment (Catalog)
 //   <home>/data/           default data root: DRS tree, .staging/, .quarantine/
 //   <home>/logs/           node.log
+//   <home>/tls/            cert.pem, key.pem: the HTTP face's self-signed pair ([http])
 //
 // Contract
 // - `init` refuses (conflict) to overwrite an existing home; it writes the key with
 //   mode 0600 before anything else refers to it and leaves no partial home behind on
-//   failure.
+//   failure. With [http] enabled and tls on, it creates a self-signed certificate
+//   (SelfSignedCertificate) unless the configured files exist.
 // - `open` checks the key file's permissions (a group/world-readable key is refused
 //   with a message saying to chmod 600) and loads the config and project registry.
 // - Not thread-safe; one NodeHome per command or daemon.
