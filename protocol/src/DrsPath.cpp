@@ -7,7 +7,7 @@ Result<std::string> drs_version_directory(const ProjectRegistry& projects, std::
   const ProjectTemplate* t = projects.find(project);
   if (!t)
     return make_error(Errc::invalid, "drs_unknown_project",
-                      std::string(dataset_id) + ": project " + std::string(project) + " has no template on this node");
+                      std::string(dataset_id) + ": project " + std::string(project) + " has no template on this node; add it to [projects]");
   FEDSWARM_ASSIGN_OR_RETURN(DatasetId id, t->parse_dataset_id(dataset_id));
   return t->version_directory(id, version);
 }

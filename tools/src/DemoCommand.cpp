@@ -22,6 +22,7 @@
 #include "Output.hpp"
 #include "Table.hpp"
 #include "fedswarm/engine/SampleTree.hpp"
+#include "fedswarm/storage/FileHasher.hpp"
 
 namespace fedswarm::cli {
 
@@ -139,7 +140,7 @@ class Demo {
   int run() {
     layout();
     intro();
-    create_homes() && generate() && admit() && start_nodes() && publish() && search() && subscribe() &&
+    create_homes() && generate() && admit() && start_nodes() && publish() && search() && subscribe() && esgf() &&
         supersede() && retract() && check() && peers();
     return finish();
   }
@@ -193,7 +194,9 @@ class Demo {
   // Five sites, each node on its own loopback address (libtorrent and the gossip layer
   // tell peers apart by address).
   void layout() {
-    while (port_ < 7600 && !(port_free(net_ + "2", port_) && port_free(net_ + "2", port_ + 1))) port_ += 2;
+    // Three ports per node: gossip, swarm, HTTPS.
+    while (port_ < 7600 && !(port_free(net_ + "2", port_) && port_free(net_ + "2", port_ + 1) && port_free(net_ + "2", port_ + 2)))
+      port_ += 3;
     sites_ = {{"IPSL", "2", "Tier-2 primary: publishes", "", ""},
               {"DKRZ", "1", "Tier-1 centre: subscribes", "", ""},
               {"CEDA", "1", "Tier-1 centre", "", ""},
@@ -260,13 +263,14 @@ class Demo {
       if (!w_.ok()) break;
       Context c = context(s);
       w_.run(at(s) + "init --site " + s.site + " --tier " + s.tier + " --listen " + s.listen + " --swarm-port " +
-                 std::to_string(port_ + 1),
+                 std::to_string(port_ + 1) + " --http-listen " + s.http_listen(port_ + 2),
              exit_ok, [&] {
                InitOptions i;
                i.site = s.site;
                i.tier = s.tier;
                i.listen = s.listen;
                i.swarm_port = port_ + 1;
+               i.http_listen = s.http_listen(port_ + 2);
                std::ostringstream quiet;
                return run_init(c, i, quiet);
              });
@@ -581,6 +585,72 @@ class Demo {
       o.all = true;
       return run_transfers(c, o, out_);
     });
+  }
+
+  // The ESGF search API and file server of the nodes, asked with curl as any ESGF user's
+  // script would: the dark repository's node answers for the whole federation, and a
+  // file of the Tier-1 copy downloads by the `url` of its File record.
+  bool esgf() {
+    w_.section("ESGF clients: esg-search at the dark repository's node over HTTPS; a file downloaded from the Tier-1 copy by its url");
+    // The subscribers' replica records are still spreading: every catalog first holds them all.
+    std::uint64_t converged = 0;
+    if (!await(kGossipDeadline, [&] { return not_converged(0, &converged); })) return false;
+    const std::string dark_url = "https://" + dark().http_listen(port_ + 2);
+    const std::string q = dark_url + "/esg-search/search?format=application%2Fsolr%2Bjson&project=CMIP6&limit=0&facets=source_id";
+    auto answer = curl_json(dark(), q);
+    if (!answer) return false;
+    out_ << "numFound " << (*answer)["response"]["numFound"] << " dataset versions; source_id counts "
+         << (*answer)["facet_counts"]["facet_fields"]["source_id"].dump() << "\n";
+    const std::string id = a1().instance_id();
+    auto files = curl_json(dark(), dark_url + "/esg-search/search?format=application%2Fsolr%2Bjson&type=File&replica=true&dataset_id=" +
+                                       id + "%7C" + tier1().site);
+    if (!files) return false;
+    const auto& docs = (*files)["response"]["docs"];
+    if (docs.empty()) return fail_with(make_error(Errc::not_found, "demo_no_file_record", "no File record of " + id + " at " + tier1().site));
+    const auto& doc = docs[0];
+    const std::string url = doc["url"][0].get<std::string>();
+    const std::string file_url = url.substr(0, url.find('|'));
+    out_ << "File record: " << doc["title"].get<std::string>() << "  size " << doc["size"] << "  SHA256 "
+         << doc["checksum"][0].get<std::string>().substr(0, 16) << "…\n  url " << url << "\n";
+    const fs::path target = fs::path(dir_) / "downloads" / doc["title"].get<std::string>();
+    fs::create_directories(target.parent_path());
+    if (!curl(tier1(), file_url, "-o '" + target.string() + "'")) return false;
+    FileHasher hasher;
+    auto digest = hasher.hash(target, 0);
+    if (!digest) return fail_with(digest.error());
+    const bool same = to_hex(digest->sha256) == doc["checksum"][0].get<std::string>();
+    out_ << "downloaded " << shown_path(target.string()) << " from " << tier1().site << ": SHA-256 "
+         << (same ? "matches the signed manifest" : "DIFFERS from the signed manifest") << "\n";
+    if (!same) w_.fail();
+    return same;
+  }
+
+  // Runs curl against a node's HTTPS face, trusting that node's certificate, and shows
+  // the command line. `args` go before the URL.
+  bool curl(const DemoSite& s, const std::string& url, const std::string& args, std::string* body = nullptr) {
+    const std::string ca = s.home + "/tls/cert.pem";
+    out_ << "$ curl -sS --cacert " << shown_path(ca) << (args.empty() ? "" : " " + args) << " '" << url << "'\n";
+    const std::string cmd = "curl -sS --fail --max-time 60 --cacert '" + ca + "' " + args + " '" + url + "' 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return fail_with(make_error(Errc::io, "demo_curl", "cannot run curl; install it: apt-get install curl"));
+    std::string out;
+    char buf[4096];
+    while (std::size_t k = std::fread(buf, 1, sizeof buf, p)) out.append(buf, k);
+    const int rc = ::pclose(p);
+    if (rc != 0)
+      return fail_with(make_error(Errc::io, "demo_curl", "curl failed (" + out.substr(0, 400) + "); see " + s.node_log()));
+    if (body) *body = std::move(out);
+    return true;
+  }
+  std::optional<nlohmann::json> curl_json(const DemoSite& s, const std::string& url) {
+    std::string body;
+    if (!curl(s, url, "", &body)) return std::nullopt;
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded()) {
+      fail_with(make_error(Errc::invalid, "demo_bad_json", "the answer of " + url + " is not JSON: " + body.substr(0, 200)));
+      return std::nullopt;
+    }
+    return j;
   }
 
   bool supersede() {

@@ -23,6 +23,8 @@ struct DemoSite {
   std::string listen;
 
   std::string node_log() const { return home + "/logs/node.log"; }
+  // host:port of its HTTPS face: the gossip listener's host, `port`.
+  std::string http_listen(int port) const { return listen.substr(0, listen.rfind(':')) + ":" + std::to_string(port); }
   std::string data_root() const { return home + "/data"; }
 
   // Control-socket answers of the running node.

@@ -24,7 +24,7 @@
 #include "gossip/GossipNode.hpp"
 #include "http/FileServer.hpp"
 #include "http/HttpServer.hpp"
-// ESG-BIND (1/3): #include "http/EsgSearchService.hpp"
+#include "http/EsgSearchService.hpp"
 #include "links/LinkTable.hpp"
 #include "node/HomeLock.hpp"
 #include "replication/ReplicationLoop.hpp"
@@ -80,7 +80,7 @@ struct NodeDaemon::Impl {
   std::unique_ptr<ControlServer> control;
   // The HTTP face: its own worker threads read the catalog; stopped first on shutdown.
   std::unique_ptr<FileServer> files;
-  // ESG-BIND (2/3): std::unique_ptr<EsgSearchService> esg;
+  std::unique_ptr<EsgSearchService> esg;  // before `http`: outlives the server
   std::unique_ptr<HttpServer> http;
 
   SteadyClock::time_point started = SteadyClock::now();
@@ -205,12 +205,11 @@ struct NodeDaemon::Impl {
     }
     files = std::make_unique<FileServer>(
         *catalog, home.projects(), FileServerOptions{{home.staging_dir(), home.quarantine_dir()}, hc.serve_retracted});
-    HttpServer::Handler search = [](std::string_view, std::string_view) {
-      return HttpAnswer::text(503, "the esg-search API is not available in this build\n");
+    esg = std::make_unique<EsgSearchService>(
+        *catalog, EsgSearchSite{self, config.site, config.tier, hc.url(), url_host(hc.url()), &home.projects()});
+    HttpServer::Handler search = [s = esg.get()](std::string_view path, std::string_view query) {
+      return path == "/esg-search/wget" ? s->wget(query) : s->search(query);
     };
-    // ESG-BIND (3/3):
-    // esg = std::make_unique<EsgSearchService>(*catalog, EsgSearchSite{self, config.site, config.tier, hc.url(), url_host(hc.url())});
-    // search = [s = esg.get()](std::string_view path, std::string_view query) { return path == "/esg-search/wget" ? s->wget(query) : s->search(query); };
     auto server = HttpServer::start(HttpServerOptions::from(hc), std::move(search), files.get(),
                                     [this](const std::string& m) { log->warn("{}", m); });
     if (!server) {

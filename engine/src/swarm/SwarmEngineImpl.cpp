@@ -1,5 +1,7 @@
 #include "swarm/SwarmEngineImpl.hpp"
 
+#include "fedswarm/protocol/DrsPath.hpp"
+
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/operations.hpp>
 #include <libtorrent/torrent_flags.hpp>
@@ -100,12 +102,8 @@ Transfer* SwarmEngine::Impl::find(const lt::torrent_handle& h) {
 }
 
 Result<fs::path> SwarmEngine::Impl::drs_dir(const Manifest& m) const {
-  const ProjectTemplate* t = opt.projects->find(m.project);
-  if (!t)
-    return make_error(Errc::invalid, "drs_unknown_project",
-                      m.instance_id() + ": project " + m.project + " has no template on this node; add it to [projects]");
-  FEDSWARM_ASSIGN_OR_RETURN(DatasetId id, t->parse_dataset_id(m.dataset_id));
-  return opt.data_root / t->version_directory(id, m.version);
+  FEDSWARM_ASSIGN_OR_RETURN(std::string rel, drs_version_directory(*opt.projects, m.project, m.dataset_id, m.version));
+  return opt.data_root / rel;
 }
 
 Status SwarmEngine::Impl::refuse_retracted(const std::string& id) const {
