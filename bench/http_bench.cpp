@@ -126,11 +126,12 @@ LoadFigures load(const std::string& ip, int port, int clients, int per_client,
   return f;
 }
 
-// curl's average download speed (bytes/s) for `url`, or 0 on failure.
-double curl_speed(const std::string& url) {
+// curl's HTTP status and average download speed (bytes/s) for `url`; status 0 when
+// nothing answered.
+std::pair<int, double> curl_get(const std::string& url) {
   const std::string cmd = "curl -sk -o /dev/null -w '%{http_code} %{speed_download}' '" + url + "'";
   FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return 0;
+  if (!p) return {0, 0.0};
   char buf[256] = {};
   std::size_t k = std::fread(buf, 1, sizeof buf - 1, p);
   ::pclose(p);
@@ -138,6 +139,10 @@ double curl_speed(const std::string& url) {
   int code = 0;
   double speed = 0;
   in >> code >> speed;
+  return {code, speed};
+}
+double curl_speed(const std::string& url) {
+  auto [code, speed] = curl_get(url);
   return code == 200 ? speed : 0;
 }
 
@@ -180,7 +185,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (std::system("command -v nginx >/dev/null && command -v curl >/dev/null") != 0) {
+  if (std::system("test -x /usr/sbin/nginx && command -v curl >/dev/null") != 0) {
     std::cerr << "http_bench needs nginx and curl: apt-get install nginx-light curl\n";
     return 2;
   }
@@ -278,7 +283,11 @@ int main(int argc, char** argv) {
       << "    ssl_certificate_key " << (opt.dir / "a" / "tls" / "key.pem").string() << ";\n"
       << "    location /thredds/fileServer/ { alias " << archive.string() << "/; } } }\n";
   }
-  test::Process nginx({"nginx", "-c", conf.string(), "-p", opt.dir.string()}, logs / "nginx");
+  test::Process nginx({"/usr/sbin/nginx", "-c", conf.string(), "-p", opt.dir.string()}, logs / "nginx");
+  const std::string nginx_base = "https://" + nginx_ip + ":" + std::to_string(http_port);
+  if (!test::wait_until([&] { return curl_get(nginx_base + "/").first != 0 || !nginx.running(); }, std::chrono::seconds(30)) ||
+      !nginx.running())
+    throw std::runtime_error("nginx did not start: " + nginx.err() + "; see " + (opt.dir / "nginx-error.log").string());
 
   // --- measurements --------------------------------------------------------------------------
   const std::string portal = portal_target();
@@ -321,7 +330,7 @@ int main(int argc, char** argv) {
   std::vector<double> ours, theirs;
   for (int run = 0; run < 3; ++run) {
     ours.push_back(curl_speed("https://" + ip + ":" + std::to_string(http_port) + path));
-    theirs.push_back(curl_speed("https://" + nginx_ip + ":" + std::to_string(http_port) + path));
+    theirs.push_back(curl_speed(nginx_base + path));
   }
   const double ours_bps = median(ours), nginx_bps = median(theirs);
 
