@@ -53,7 +53,7 @@ TEST_CASE("an entry: ID#YYYYMMDD or ID#vYYYYMMDD, nothing else") {
   }
 }
 
-TEST_CASE("a bare issue object is accepted; a version listed twice counts once") {
+TEST_CASE("a bare issue object is accepted, a version listed twice counts once") {
   auto issue = ErrataIssue::parse(
       R"({"uid": "u-1", "title": "t", "datasets": ["CMIP6.A.B#20180605", "CMIP6.A.C#20180605", "CMIP6.A.B#v20180605"]})");
   REQUIRE(issue.ok());

@@ -48,7 +48,7 @@ std::uint64_t records(Catalog& c) {
 
 }  // namespace
 
-TEST_CASE("own versions are retracted with the errata id and title; the others are listed with the reason") {
+TEST_CASE("own versions are retracted with the errata id and title, the others are listed with the reason") {
   CatalogWorld w;
   ErrataIssue full = real_issue();
   // Six listed versions: three published by this key (one already retracted), one by

@@ -251,7 +251,7 @@ TEST_CASE("HTTPS file download: whole file, HEAD, Range, ETag, keep-alive") {
   CHECK(s.file_bytes_sent >= site.big.size());
 }
 
-TEST_CASE("every traversal form is 404 and counted; staging and quarantine are never served") {
+TEST_CASE("every traversal form is 404 and counted, staging and quarantine are never served") {
   Site site;
   auto server = site.serve({});
   const std::uint16_t port = server->port();
@@ -317,7 +317,7 @@ TEST_CASE("a retracted version is 410 with its reason, or served with serve_retr
   CHECK(ok.body == site.small);
 }
 
-TEST_CASE("routes, methods and malformed requests; the server keeps serving") {
+TEST_CASE("routes, methods and malformed requests, the server keeps serving") {
   Site site;
   HttpServerOptions o;
   o.tls = false;

@@ -72,7 +72,7 @@ TEST_CASE("rank weight: free^k / capacity^(k-1), bit for bit, and plain free cap
   CHECK(std::bit_cast<std::uint64_t>(rendezvous_score(0xa68a98c6f7c0209dull, w)) == 0xbd8459527fe3e00eull);
 }
 
-TEST_CASE("scores: more weight ranks higher for the same hash; weight 0 ranks last; ties go to the lower key") {
+TEST_CASE("scores: more weight ranks higher for the same hash, weight 0 ranks last, ties go to the lower key") {
   const std::uint64_t h = rendezvous_hash(key(1), "X.v20200101");
   CHECK(rendezvous_score(h, 2000) > rendezvous_score(h, 1000));
   CHECK(std::isinf(rendezvous_score(h, 0)));

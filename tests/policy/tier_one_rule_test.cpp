@@ -382,7 +382,7 @@ TEST_CASE("failover chain of three: expired claims pass down the ranking, and an
   }
 }
 
-TEST_CASE("when every eligible node passed recently nobody is asked; after retry_after, the oldest pass first") {
+TEST_CASE("when every eligible node passed recently nobody is asked, after retry_after, the oldest pass first") {
   TierOneConfig cfg;
   Fixture f(cfg);
   f.m(4).alive = false;
@@ -405,7 +405,7 @@ TEST_CASE("when every eligible node passed recently nobody is asked; after retry
   CHECK(f.act(3, T0 + 300 + cfg.retry_after_seconds).at(0).kind == TierOneActionKind::claim);
 }
 
-TEST_CASE("a claimant down longer than the grace period loses its claim; within grace it keeps it") {
+TEST_CASE("a claimant down longer than the grace period loses its claim, within grace it keeps it") {
   TierOneConfig cfg;
   Fixture f(cfg);
   const auto chain = f.reference_ranking(T0);
