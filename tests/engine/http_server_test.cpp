@@ -447,7 +447,7 @@ TEST_CASE("the listen address in use is an http_listen error") {
   CHECK(again.error().message.find(server->local_address()) != std::string::npos);
 }
 
-TEST_CASE("exact-path routes (/metrics): their handler's answer; a routes-only server serves nothing else") {
+TEST_CASE("exact-path routes (/metrics): their handler's answer, a routes-only server serves nothing else") {
   HttpServerOptions o;
   o.tls = false;
   HttpServer::Routes routes{{"/metrics", [](std::string_view path, std::string_view query) {

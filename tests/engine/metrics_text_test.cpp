@@ -41,7 +41,7 @@ TEST_CASE("MetricsText: label values and HELP are escaped") {
   CHECK(m.text() == "# HELP g line one\\nback\\\\slash\n# TYPE g gauge\ng{site=\"x\\\"y\"} 1\n");
 }
 
-TEST_CASE("MetricsText: a family's HELP and TYPE once; a family reopened elsewhere is dropped") {
+TEST_CASE("MetricsText: a family's HELP and TYPE once, a family reopened elsewhere is dropped") {
   MetricsText m;
   m.gauge("a", "A.").sample(std::uint64_t{1}, {{"k", "1"}});
   m.gauge("a", "A.").sample(std::uint64_t{2}, {{"k", "2"}});  // still current: joins it

@@ -53,7 +53,7 @@ std::optional<std::map<std::string, double>> query(const std::string& prom, cons
 
 }  // namespace
 
-TEST_CASE("metrics - promtool checks a scrape of each node; Prometheus scrapes three nodes and sees a publish") {
+TEST_CASE("metrics - promtool checks a scrape of each node, Prometheus scrapes three nodes and sees a publish") {
   REQUIRE_MESSAGE(shell("promtool --version").status == 0, "promtool (Debian package prometheus) is needed");
   CliWorld w;
   GossipCluster c(w, 83, 0);
