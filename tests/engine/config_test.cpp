@@ -98,3 +98,33 @@ TEST_CASE("[http] defaults, round trip and refusals") {
   REQUIRE_FALSE(typo.ok());
   CHECK(typo.error().reason == "config_unknown_key");
 }
+
+TEST_CASE("[metrics] listen: empty by default, round trip and refusals") {
+  TempDir dir;
+  Config c = Config::defaults("IPSL", Tier::tier2);
+  CHECK(c.metrics.listen.empty());
+  CHECK(c.render_toml().find("[metrics]\n") != std::string::npos);
+  test::write_file(dir / "config.toml", c.render_toml());
+  auto same = Config::load(dir / "config.toml", dir.path());
+  REQUIRE_MESSAGE(same.ok(), same.error().message);
+  CHECK(same->metrics.listen.empty());
+  c.metrics.listen = "10.1.0.5:9100";
+  test::write_file(dir / "config.toml", c.render_toml());
+  auto loaded = Config::load(dir / "config.toml", dir.path());
+  REQUIRE_MESSAGE(loaded.ok(), loaded.error().message);
+  CHECK(loaded->metrics.listen == "10.1.0.5:9100");
+
+  auto load = [&](const std::string& metrics) {
+    test::write_file(dir / "config.toml", "[node]\nsite = \"X\"\n[metrics]\n" + metrics);
+    return Config::load(dir / "config.toml", dir.path());
+  };
+  for (const char* bad : {"listen = \"nohost\"\n", "listen = \"host:\"\n", "listen = 9100\n"}) {
+    auto r = load(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK_MESSAGE(r.error().reason == "config_bad_value", bad);
+    CHECK_MESSAGE(r.error().message.find("metrics.") != std::string::npos, r.error().message);
+  }
+  auto typo = load("listn = \"127.0.0.1:9100\"\n");
+  REQUIRE_FALSE(typo.ok());
+  CHECK(typo.error().reason == "config_unknown_key");
+}

@@ -446,3 +446,23 @@ TEST_CASE("the listen address in use is an http_listen error") {
   CHECK(again.error().reason == "http_listen");
   CHECK(again.error().message.find(server->local_address()) != std::string::npos);
 }
+
+TEST_CASE("exact-path routes (/metrics): their handler's answer, a routes-only server serves nothing else") {
+  HttpServerOptions o;
+  o.tls = false;
+  HttpServer::Routes routes{{"/metrics", [](std::string_view path, std::string_view query) {
+                               return HttpAnswer{200, "text/plain; version=0.0.4", std::string(path) + "|" + std::string(query), {}};
+                             }}};
+  auto server = HttpServer::start(o, {}, nullptr, {}, routes);
+  REQUIRE(server.ok());
+  const std::uint16_t port = (*server)->port();
+  Response m = fetch(port, false, "/metrics?x=1");
+  CHECK(m.status == 200);
+  CHECK(m.body == "/metrics|x=1");
+  CHECK(m.field("Content-Type") == "text/plain; version=0.0.4");
+  CHECK(fetch(port, false, "/metrics", "", "HEAD").status == 200);
+  CHECK(fetch(port, false, "/metrics/x").status == 404);
+  CHECK(fetch(port, false, "/esg-search/search").status == 404);
+  CHECK(fetch(port, false, "/thredds/fileServer/a/b.nc").status == 404);
+  CHECK((*server)->stats().responses_2xx == 2);
+}

@@ -2,6 +2,7 @@
 
 #include "Commands.hpp"
 #include "Output.hpp"
+#include "SourceCommit.hpp"
 #include "fedswarm/engine/ControlClient.hpp"
 #include "fedswarm/engine/NodeDaemon.hpp"
 
@@ -12,6 +13,7 @@ int run_node_run(Context& ctx, const NodeRunOptionsCli& o, std::ostream&) {
   if (!home) return report_error(home.error(), ctx.json);
   NodeRunOptions options;
   options.log_level = o.log_level;
+  options.source_commit = std::string(source_commit());
   auto daemon = NodeDaemon::create(*home, options);
   if (!daemon) return report_error(daemon.error(), ctx.json);
   return (*daemon)->run();

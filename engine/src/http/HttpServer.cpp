@@ -80,12 +80,13 @@ Error listen_error(const std::string& listen, const std::string& what) {
 }  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options, Handler search,
-                                                       const FileServer* files, Log log) {
+                                                       const FileServer* files, Log log, Routes routes) {
   auto impl = std::make_unique<Impl>();
   impl->ctx.options = options;
   impl->ctx.search = std::move(search);
   impl->ctx.files = files;
   impl->ctx.log = std::move(log);
+  impl->ctx.routes = std::move(routes);
   if (impl->ctx.options.threads == 0) impl->ctx.options.threads = 1;
   if (impl->ctx.options.file_chunk_bytes < 4096) impl->ctx.options.file_chunk_bytes = 4096;
 

@@ -4,7 +4,8 @@
 //
 // Routes: `/esg-search/search` and `/esg-search/wget` go to the search handler (path and
 // raw query string); `/thredds/fileServer/<DRS path>` to the FileServer, streamed in
-// large chunks with Range, HEAD, ETag, Last-Modified; anything else is 404. Only GET and
+// large chunks with Range, HEAD, ETag, Last-Modified; the exact paths of `routes` (e.g.
+// `/metrics`) to their handlers; anything else is 404. Only GET and
 // HEAD exist (others: 405); bodies are refused past a few bytes (413).
 //
 // Limits (HttpServerOptions): a request target over max_target_bytes gets 414, header
@@ -30,6 +31,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -75,10 +77,12 @@ class HttpServer {
   using Handler = std::function<HttpAnswer(std::string_view path, std::string_view query)>;
   // Diagnostics the server reports (a failed accept, a handler's exception); may be empty.
   using Log = std::function<void(const std::string&)>;
+  // Exact paths (no query) and their handlers.
+  using Routes = std::map<std::string, Handler, std::less<>>;
 
   // `files` may be null (no fileServer route); `search` may be empty (404).
   static Result<std::unique_ptr<HttpServer>> start(const HttpServerOptions& options, Handler search,
-                                                   const FileServer* files, Log log = {});
+                                                   const FileServer* files, Log log = {}, Routes routes = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

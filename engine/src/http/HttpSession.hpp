@@ -45,6 +45,7 @@ struct HttpSessionContext {
   HttpServer::Handler search;
   const FileServer* files = nullptr;
   HttpServer::Log log;
+  HttpServer::Routes routes;
 
   std::atomic<std::uint64_t> accepted{0}, refused{0}, open{0}, timeouts{0};
   std::atomic<std::uint64_t> r2xx{0}, r3xx{0}, r4xx{0}, r5xx{0}, traversals{0}, file_bytes{0};
@@ -221,6 +222,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
         if (found.refusal) return answer(std::move(*found.refusal), head, keep);
         return send_file(std::move(found.file), req, head, keep);
       }
+      if (auto it = ctx_.routes.find(path); it != ctx_.routes.end()) return answer(it->second(path, query), head, keep);
     } catch (const std::exception& e) {
       if (ctx_.log) ctx_.log(std::string("HTTP request ") + std::string(path) + " failed: " + e.what());
       return answer(HttpAnswer::text(500, "Internal Server Error\n"), head, false);

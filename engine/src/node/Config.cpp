@@ -76,6 +76,7 @@ Status check_known(const toml::table& root, const std::filesystem::path& file) {
       {"http", {"enabled", "listen", "tls", "certificate", "private_key", "public_url", "threads", "max_connections",
                 "max_target_bytes", "max_header_bytes", "tls_handshake_timeout_ms", "header_timeout_ms", "idle_timeout_ms",
                 "serve_retracted"}},
+      {"metrics", {"listen"}},
   };
   for (const auto& [section, node] : root) {
     auto it = known.find(std::string(section.str()));
@@ -293,6 +294,11 @@ Result<Config> Config::load(const std::filesystem::path& file, const std::filesy
   FEDSWARM_TRY(read_uint(root, file, "http", "header_timeout_ms", h.header_timeout_ms, 10));
   FEDSWARM_TRY(read_uint(root, file, "http", "idle_timeout_ms", h.idle_timeout_ms, 10));
   FEDSWARM_TRY(read_bool(root, file, "http", "serve_retracted", h.serve_retracted));
+
+  FEDSWARM_TRY(read_string(root, file, "metrics", "listen", c.metrics.listen));
+  if (!c.metrics.listen.empty() &&
+      (c.metrics.listen.rfind(':') == std::string::npos || c.metrics.listen.rfind(':') + 1 == c.metrics.listen.size()))
+    return bad_value(file, "metrics.listen", "empty or host:port");
   return c;
 }
 
@@ -402,7 +408,13 @@ std::string Config::render_toml() const {
     << "header_timeout_ms = " << http.header_timeout_ms << "\n"
     << "idle_timeout_ms = " << http.idle_timeout_ms << "\n"
     << "# true: files of retracted versions are served; false: 410 Gone with the reason.\n"
-    << "serve_retracted = " << (http.serve_retracted ? "true" : "false") << "\n";
+    << "serve_retracted = " << (http.serve_retracted ? "true" : "false") << "\n"
+    << "\n"
+    << "[metrics]\n"
+    << "# Where /metrics (Prometheus text format) is served. Empty: on the [http] server.\n"
+    << "# \"host:port\": a separate plain-HTTP listener for /metrics only (e.g. a private\n"
+    << "# monitoring network); the [http] server then does not serve /metrics.\n"
+    << "listen = " << quote(metrics.listen) << "\n";
   return o.str();
 }
 

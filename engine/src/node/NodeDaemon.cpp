@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <random>
@@ -25,6 +26,8 @@
 #include "http/FileServer.hpp"
 #include "http/HttpServer.hpp"
 #include "http/EsgSearchService.hpp"
+#include "metrics/MetricsText.hpp"
+#include "metrics/NodeMetrics.hpp"
 #include "links/LinkTable.hpp"
 #include "node/HomeLock.hpp"
 #include "replication/ReplicationLoop.hpp"
@@ -82,6 +85,11 @@ struct NodeDaemon::Impl {
   std::unique_ptr<FileServer> files;
   std::unique_ptr<EsgSearchService> esg;  // before `http`: outlives the server
   std::unique_ptr<HttpServer> http;
+  // [metrics] listen set: /metrics on its own plain-HTTP listener.
+  std::unique_ptr<HttpServer> metrics_http;
+  // Set once setup() has built every subsystem /metrics reads (the HTTP servers start
+  // before them).
+  std::atomic<bool> ready{false};
 
   SteadyClock::time_point started = SteadyClock::now();
   std::int64_t started_unix = unix_now();
@@ -189,6 +197,7 @@ struct NodeDaemon::Impl {
     FEDSWARM_ASSIGN_OR_RETURN(replication, ReplicationLoop::start(ro));
     FEDSWARM_ASSIGN_OR_RETURN(control, ControlServer::open(control_socket_path(home.dir()),
                                                            [this](const nlohmann::json& r) { return on_control(r); }));
+    ready.store(true, std::memory_order_release);
     return {};
   }
 
@@ -196,6 +205,8 @@ struct NodeDaemon::Impl {
   // made before the HTTP face existed), the file server, the esg-search handler.
   Status start_http() {
     const HttpConfig& hc = config.http;
+    HttpServer::Routes metrics_route{{"/metrics", [this](std::string_view, std::string_view) { return metrics(); }}};
+    if (!config.metrics.listen.empty()) FEDSWARM_TRY(start_metrics_listener(metrics_route));
     if (!hc.enabled) return {};
     const std::string config_file = (home.dir() / "config.toml").string();
     if (hc.tls) {
@@ -211,7 +222,8 @@ struct NodeDaemon::Impl {
       return path == "/esg-search/wget" ? s->wget(query) : s->search(query);
     };
     auto server = HttpServer::start(HttpServerOptions::from(hc), std::move(search), files.get(),
-                                    [this](const std::string& m) { log->warn("{}", m); });
+                                    [this](const std::string& m) { log->warn("{}", m); },
+                                    config.metrics.listen.empty() ? metrics_route : HttpServer::Routes{});
     if (!server) {
       if (server.error().reason == "http_listen")
         return make_error(server.error().code, server.error().reason,
@@ -222,6 +234,82 @@ struct NodeDaemon::Impl {
     http = std::move(*server);
     log->info("HTTP{} on {}, public URL {}", hc.tls ? "S" : "", http->local_address(), hc.url());
     return {};
+  }
+
+  // [metrics] listen: plain HTTP, /metrics only, one worker (a scrape every few seconds).
+  Status start_metrics_listener(HttpServer::Routes routes) {
+    HttpServerOptions o;
+    o.listen = config.metrics.listen;
+    o.tls = false;
+    o.threads = 1;
+    o.max_connections = 64;
+    auto server = HttpServer::start(o, {}, nullptr, [this](const std::string& m) { log->warn("{}", m); }, std::move(routes));
+    if (!server)
+      return make_error(server.error().code, server.error().reason,
+                        server.error().message + "; change [metrics] listen in " + (home.dir() / "config.toml").string());
+    metrics_http = std::move(*server);
+    log->info("metrics on http://{}/metrics", metrics_http->local_address());
+    return {};
+  }
+
+  // --- /metrics (HTTP worker threads) ----------------------------------------------------------
+
+  // The io thread's part, taken there like the control server's `status`: counters and
+  // membership only, O(peers × authors), never the catalog.
+  NodeMetricsInputs metrics_io() const {
+    NodeMetricsInputs in;
+    in.roster_serial = store->roster_serial();
+    const VersionVector vv = store->committed();
+    in.authors = vv.size();
+    for (const auto& [author, seq] : vv) in.records_known += seq;
+    const GossipStats& g = node->stats();
+    in.gossip = {g.rounds,           g.digests_sent,     g.digests_received, g.records_sent, g.records_received,
+                 g.records_stored,   g.records_duplicate, g.records_parked,  g.bytes_sent,   g.bytes_received};
+    in.punishments = g.punishments;
+    in.records_refused = g.refused;
+    in.links_refused = links->refusals();
+    in.queued_records = store->queued_records();
+    in.saturated = store->saturated();
+    const auto ws = store->writer_stats();
+    in.written_records = ws.records;
+    in.write_groups = ws.groups;
+    for (const auto& [key, info] : node->membership().peers()) {
+      PeerMetrics p;
+      p.site = info.member.site;
+      p.state = std::string(to_string(info.state));
+      p.connected = info.connected;
+      if (auto it = node->peer_vectors().find(key); it != node->peer_vectors().end()) {
+        p.behind = missing(vv, it->second);
+        p.ahead = missing(it->second, vv);
+      }
+      const PeerTraffic t = links->traffic(key);
+      p.link_bytes_sent = t.bytes_out;
+      p.link_bytes_received = t.bytes_in;
+      in.peers.push_back(std::move(p));
+    }
+    return in;
+  }
+
+  // The exposition: the io thread's snapshot, the replication loop's published view,
+  // the catalog's O(1) stats, the HTTP counters and /proc/self. Blocks only this worker.
+  HttpAnswer metrics() {
+    if (!ready.load(std::memory_order_acquire)) return HttpAnswer::text(503, "the node is starting\n");
+    auto snap = on_io([this] { return metrics_io(); });
+    if (!snap) return HttpAnswer::text(503, snap.error().message + "\n");
+    NodeMetricsInputs in = std::move(*snap);
+    in.version = std::string(fedswarm_version());
+    in.commit = options.source_commit.empty() ? "unknown" : options.source_commit;
+    in.site = config.site;
+    in.tier = config.tier;
+    in.started_at = started_unix;
+    in.replication = replication->view();
+    if (auto st = catalog->stats()) in.catalog = *st;
+    std::error_code ec;
+    if (const auto sp = std::filesystem::space(config.data_root, ec); !ec) in.data_root_size = sp.capacity;
+    if (http) in.http = http->stats();
+    if (metrics_http) in.metrics_http = metrics_http->stats();
+    in.process = read_process_metrics();
+    return HttpAnswer{200, std::string(MetricsText::kContentType), render_node_metrics(in), {}};
   }
 
   // "https://host:port/path" -> "host" (an index_node / data_node name).
@@ -538,6 +626,7 @@ struct NodeDaemon::Impl {
     signals.cancel(ec);
     std::thread([this] {
       if (http) http->stop();
+      if (metrics_http) metrics_http->stop();
       if (control) control->close();
       if (replication)
         if (auto st = replication->stop(); !st) log->error("swarm stop: {}", st.error().message);
@@ -556,6 +645,7 @@ NodeDaemon::~NodeDaemon() {
   if (!impl_) return;
   // Threads first, while everything they use still exists.
   if (impl_->http) impl_->http->stop();
+  if (impl_->metrics_http) impl_->metrics_http->stop();
   if (impl_->control) impl_->control->close();
   if (impl_->replication) (void)impl_->replication->stop();
   if (impl_->store) impl_->store->stop();

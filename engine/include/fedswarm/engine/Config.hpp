@@ -51,6 +51,13 @@ struct HttpConfig {
   std::string url() const;
 };
 
+// [metrics]: where `/metrics` (Prometheus text format) is served.
+struct MetricsConfig {
+  // Empty: on the [http] server. "host:port": a separate plain-HTTP listener serving
+  // /metrics only (e.g. on a private monitoring network), and the [http] server does not.
+  std::string listen;
+};
+
 struct Config {
   // [node]
   std::string site;
@@ -93,6 +100,8 @@ struct Config {
   std::vector<std::filesystem::path> project_templates;  // extra project template files
   // [http]
   HttpConfig http;
+  // [metrics]
+  MetricsConfig metrics;
 
   static Config defaults(std::string site, Tier tier);
   static Result<Config> load(const std::filesystem::path& file, const std::filesystem::path& home);

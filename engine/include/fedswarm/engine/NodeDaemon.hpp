@@ -45,6 +45,7 @@ namespace fedswarm {
 struct NodeRunOptions {
   std::string log_level = "info";  // trace, debug, info, warn, error
   bool log_to_stderr = true;
+  std::string source_commit;  // for fedswarm_build_info on /metrics ("" = unknown)
 };
 
 class NodeDaemon {
