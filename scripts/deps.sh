@@ -10,6 +10,7 @@ packages=(
   libxxhash-dev doctest-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libnetcdf-dev
   nlohmann-json3-dev libsqlite3-dev libssl-dev
   curl python3-requests python3-requests-cache python3-webob
+  chromium
   clang libclang-rt-14-dev
 )
 case "${1:-}" in
