@@ -23,7 +23,7 @@ header { background:#1d2733; color:#fff; padding:10px 20px; display:flex; gap:24
 header h1 { font-size:18px; margin:0; }
 header .meta { color:#c7d0da; font-size:13px; }
 header .err { color:#ffb4b4; }
-main { padding:16px 20px; display:grid; grid-template-columns:repeat(auto-fit, minmax(620px, 1fr)); gap:16px; }
+main { padding:16px 20px; display:grid; grid-template-columns:repeat(auto-fit, minmax(560px, 1fr)); gap:16px; }
 section { background:var(--card); border:1px solid var(--line); border-radius:6px; padding:12px 14px; overflow:auto; }
 section.wide { grid-column:1 / -1; }
 h2 { font-size:15px; margin:0 0 8px; display:flex; justify-content:space-between; align-items:center; }
@@ -68,12 +68,12 @@ ul.kv b { display:inline-block; min-width:60px; text-align:right; margin-right:8
     <div id="violations"></div>
     <div class="pager"><button id="v-prev">&#8592; prev</button><span id="v-page"></span><button id="v-next">next &#8594;</button></div>
   </section>
-  <section id="transfers-card"><h2>Transfers of this node <small id="tr-note"></small></h2>
+  <section id="refusals-card"><h2>Refusals and banned peers <small>since the node started</small></h2><div id="refusals"></div></section>
+  <section class="wide" id="transfers-card"><h2>Transfers of this node <small id="tr-note"></small></h2>
     <div id="transfers"></div>
     <div class="pager"><button id="t-prev">&#8592; prev</button><span id="t-page"></span><button id="t-next">next &#8594;</button></div>
   </section>
-  <section id="retractions-card"><h2>Recent retractions <small>seen since the node started</small></h2><div id="retractions"></div></section>
-  <section id="refusals-card"><h2>Refusals and banned peers <small>since the node started</small></h2><div id="refusals"></div></section>
+  <section class="wide" id="retractions-card"><h2>Recent retractions <small>seen since the node started</small></h2><div id="retractions"></div></section>
 </main>
 <script>
 "use strict";
@@ -104,12 +104,13 @@ function dur(s) {
   return Math.floor(s / 86400) + " d " + Math.floor(s % 86400 / 3600) + " h";
 }
 function when(unix) { return unix ? new Date(unix * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "–"; }
-function bar(part, whole, extra, label) {
+// A fill bar (`capacity`: red when nearly full) or a progress bar.
+function bar(part, whole, extra, label, capacity) {
   const b = el("span", { class: "bar" });
   const f = whole > 0 ? Math.min(1, part / whole) : 0;
   if (extra && whole > 0) b.append(el("span", { class: "c", style: "width:" + (Math.min(1, (part + extra) / whole) * 100).toFixed(1) + "%" }));
   b.append(el("span", { style: "width:" + (f * 100).toFixed(1) + "%" }));
-  if (f >= 0.95) b.classList.add("full");
+  if (capacity && f >= 0.95) b.classList.add("full");
   return el("span", {}, b, el("span", { class: "bartext" }, label));
 }
 function table(heads, rows, empty) {
@@ -128,8 +129,8 @@ function showStatus(s) {
   document.getElementById("title").textContent = "fedswarm · " + s.site;
   document.title = "fedswarm · " + s.site;
   put("meta", el("span", {}, s.tier.replace("tier", "Tier-") + " · up " + dur(s.uptime_s) + " · " + count(s.records) +
-      " records · roster serial " + s.roster_serial + " · peers " + s.peers_up + " up, " + s.peers_suspect +
-      " suspect, " + s.peers_down + " down"));
+      " records · roster serial " + s.roster_serial + " · peers " + s.peers.up + " up, " + s.peers.suspect +
+      " suspect, " + s.peers.down + " down"));
 }
 function showHealth(h) {
   document.getElementById("fed").textContent = (h.federation || "no roster") + " · roster serial " + h.roster_serial +
@@ -147,7 +148,7 @@ function showHealth(h) {
       el("td", { class: "num" }, count(s.versions_held)),
       el("td", { class: "num" }, bytes(s.bytes_held)),
       el("td", {}, s.capacity > 0 ? bar(s.bytes_held, s.capacity, Math.max(0, used - s.bytes_held),
-          bytes(used) + " of " + bytes(s.capacity) + " (" + bytes(s.free_capacity) + " free)") : el("span", { class: "bartext" }, "no capacity in the roster")));
+          bytes(used) + " of " + bytes(s.capacity) + " (" + bytes(s.free_capacity) + " free)", true) : el("span", { class: "bartext" }, "no capacity in the roster")));
   });
   put("sites", table(["site", "tier", "state", "lag (behind / ahead)", "last heard", "versions", "held", "capacity and fill"],
       rows, "no roster imported"));
