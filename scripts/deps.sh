@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libsqlite3-dev libssl-dev
   curl python3-requests python3-requests-cache python3-webob
   prometheus
+  chromium
   clang libclang-rt-14-dev
 )
 case "${1:-}" in

@@ -139,4 +139,24 @@ TEST_CASE("control api: peers and transfers answers round-trip") {
   CHECK(tb->to_json() == t.to_json());
   CHECK(tb->transfers[0].local_faults == 1);
   CHECK(tb->counters->local_faults == 1);
+  CHECK(!tb->total);
+
+  // A page (the dashboard's): the request carries offset and limit, the answer the total.
+  ControlRequest page;
+  page.cmd = ControlCommand::transfers;
+  page.paged = true;
+  page.offset = 20;
+  page.limit = 10;
+  auto pr = ControlRequest::from_json(page.to_json());
+  REQUIRE(pr.ok());
+  CHECK(pr->paged);
+  CHECK(pr->offset == 20);
+  CHECK(pr->limit == 10);
+  ControlRequest all;
+  all.cmd = ControlCommand::transfers;
+  CHECK_FALSE(ControlRequest::from_json(all.to_json())->paged);
+  t.total = 41;
+  auto paged = TransfersAnswer::from_json(t.to_json());
+  REQUIRE(paged.ok());
+  CHECK(paged->total == 41u);
 }

@@ -453,7 +453,7 @@ TEST_CASE("exact-path routes (/metrics): their handler's answer, a routes-only s
   HttpServer::Routes routes{{"/metrics", [](std::string_view path, std::string_view query) {
                                return HttpAnswer{200, "text/plain; version=0.0.4", std::string(path) + "|" + std::string(query), {}};
                              }}};
-  auto server = HttpServer::start(o, {}, nullptr, {}, routes);
+  auto server = HttpServer::start(o, {}, nullptr, {}, {}, routes);
   REQUIRE(server.ok());
   const std::uint16_t port = (*server)->port();
   Response m = fetch(port, false, "/metrics?x=1");

@@ -77,6 +77,10 @@ json ControlRequest::to_json() const {
     j["offset"] = offset;
     j["limit"] = limit;
   }
+  if (cmd == ControlCommand::transfers && paged) {
+    j["offset"] = offset;
+    j["limit"] = limit;
+  }
   return j;
 }
 
@@ -97,6 +101,7 @@ Result<ControlRequest> ControlRequest::from_json(const json& j) {
     r.instance_id = j.value("instance_id", std::string());
     r.offset = j.value("offset", std::uint64_t{0});
     r.limit = j.value("limit", std::uint64_t{100});
+    r.paged = r.cmd == ControlCommand::transfers && j.contains("limit");
     if (auto s = j.find("status"); s != j.end() && !s->is_null()) {
       const std::string name = s->get<std::string>();
       bool found = false;
@@ -361,6 +366,7 @@ json TransfersAnswer::to_json() const {
                      {"banned_peers", c.banned_peers}};
     j["swarm_listen"] = swarm_listen;
   }
+  if (total) j["total"] = *total;
   return j;
 }
 
@@ -403,6 +409,7 @@ Result<TransfersAnswer> TransfersAnswer::from_json(const json& j) {
       a.counters = std::move(s);
     }
     a.swarm_listen = j.value("swarm_listen", std::string());
+    a.total = read_nullable<std::uint64_t>(j, "total");
   } catch (const json::exception& e) {
     return bad_answer(e.what());
   }

@@ -80,10 +80,11 @@ Error listen_error(const std::string& listen, const std::string& what) {
 }  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options, Handler search,
-                                                       const FileServer* files, Log log, Routes routes) {
+                                                       const FileServer* files, Log log, Handler dashboard, Routes routes) {
   auto impl = std::make_unique<Impl>();
   impl->ctx.options = options;
   impl->ctx.search = std::move(search);
+  impl->ctx.dashboard = std::move(dashboard);
   impl->ctx.files = files;
   impl->ctx.log = std::move(log);
   impl->ctx.routes = std::move(routes);

@@ -4,8 +4,9 @@
 //
 // Routes: `/esg-search/search` and `/esg-search/wget` go to the search handler (path and
 // raw query string); `/thredds/fileServer/<DRS path>` to the FileServer, streamed in
-// large chunks with Range, HEAD, ETag, Last-Modified; the exact paths of `routes` (e.g.
-// `/metrics`) to their handlers; anything else is 404. Only GET and
+// large chunks with Range, HEAD, ETag, Last-Modified; `/` and `/api/…` to the dashboard
+// handler (the page and its JSON API); the exact paths of `routes` (e.g. `/metrics`) to
+// their handlers; anything else is 404. Only GET and
 // HEAD exist (others: 405); bodies are refused past a few bytes (413).
 //
 // Limits (HttpServerOptions): a request target over max_target_bytes gets 414, header
@@ -80,9 +81,10 @@ class HttpServer {
   // Exact paths (no query) and their handlers.
   using Routes = std::map<std::string, Handler, std::less<>>;
 
-  // `files` may be null (no fileServer route); `search` may be empty (404).
+  // `files` may be null (no fileServer route); `search` and `dashboard` may be empty (404).
   static Result<std::unique_ptr<HttpServer>> start(const HttpServerOptions& options, Handler search,
-                                                   const FileServer* files, Log log = {}, Routes routes = {});
+                                                   const FileServer* files, Log log = {}, Handler dashboard = {},
+                                                   Routes routes = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -1,6 +1,7 @@
 // HttpSession: one HTTP/1.1 connection of HttpServer, plain (beast::tcp_stream) or TLS
 // (beast::ssl_stream<beast::tcp_stream>): handshake, then requests read one at a time
-// (keep-alive), answered from the search handler, the FileServer or with an error.
+// (keep-alive), answered from the search handler, the dashboard handler, the FileServer
+// or with an error.
 //
 // Contract
 // - Private to HttpServer.cpp. Runs on the server's worker threads, serialised by the
@@ -43,6 +44,7 @@ namespace fedswarm {
 struct HttpSessionContext {
   HttpServerOptions options;
   HttpServer::Handler search;
+  HttpServer::Handler dashboard;
   const FileServer* files = nullptr;
   HttpServer::Log log;
   HttpServer::Routes routes;
@@ -216,6 +218,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
         if (!ctx_.search) return answer(HttpAnswer::text(404, "Not Found\n"), head, keep);
         return answer(ctx_.search(path, query), head, keep);
       }
+      if (ctx_.dashboard && (path == "/" || path.starts_with("/api/")))
+        return answer(ctx_.dashboard(path, query), head, keep);
       if (ctx_.files && path.size() > kFiles.size() && path.substr(0, kFiles.size()) == kFiles) {
         FileLookup found = ctx_.files->open(path.substr(kFiles.size()));
         if (found.traversal) ctx_.traversals.fetch_add(1, std::memory_order_relaxed);

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -16,6 +17,9 @@
 #include <spdlog/spdlog.h>
 
 #include "control/ControlServer.hpp"
+#include "dashboard/DashboardApi.hpp"
+#include "dashboard/DashboardPage.hpp"
+#include "dashboard/RecentRetractions.hpp"
 #include "fedswarm/engine/ControlApi.hpp"
 #include "fedswarm/engine/ControlClient.hpp"
 #include "fedswarm/engine/HealthReport.hpp"
@@ -84,6 +88,8 @@ struct NodeDaemon::Impl {
   // The HTTP face: its own worker threads read the catalog; stopped first on shutdown.
   std::unique_ptr<FileServer> files;
   std::unique_ptr<EsgSearchService> esg;  // before `http`: outlives the server
+  std::unique_ptr<RecentRetractions> retractions;
+  std::unique_ptr<DashboardApi> api;      // before `http`: outlives the server
   std::unique_ptr<HttpServer> http;
   // [metrics] listen set: /metrics on its own plain-HTTP listener.
   std::unique_ptr<HttpServer> metrics_http;
@@ -131,6 +137,7 @@ struct NodeDaemon::Impl {
     FEDSWARM_ASSIGN_OR_RETURN(lock, HomeLock::take(home.dir()));
     FEDSWARM_ASSIGN_OR_RETURN(catalog, home.open_catalog(false));
     self = home.key().public_key();
+    retractions = std::make_unique<RecentRetractions>(*catalog);
     FEDSWARM_TRY(start_http());
 
     CatalogGossipStoreOptions so;
@@ -148,7 +155,11 @@ struct NodeDaemon::Impl {
       log->info("link up: {} ({})", name_of(peer), links->address_of(peer));
       node->link_up(peer);
     };
-    lc.message = [this](const PeerId& peer, GossipMessage&& m, std::size_t bytes) { node->on_message(peer, m, bytes); };
+    lc.message = [this](const PeerId& peer, GossipMessage&& m, std::size_t bytes) {
+      if (const auto* batch = std::get_if<RecordBatch>(&m.body))
+        for (const auto& r : batch->records) retractions->note(r);
+      node->on_message(peer, m, bytes);
+    };
     lc.closed = [this](const PeerId& peer, const std::string& why, bool fault) {
       if (fault) log->warn("link to {} closed: {}", name_of(peer), why);
       else log->info("link to {} closed: {}", name_of(peer), why);
@@ -221,8 +232,19 @@ struct NodeDaemon::Impl {
     HttpServer::Handler search = [s = esg.get()](std::string_view path, std::string_view query) {
       return path == "/esg-search/wget" ? s->wget(query) : s->search(query);
     };
+    // The dashboard's API asks the control handler itself, on the HTTP worker threads.
+    api = std::make_unique<DashboardApi>([this](const nlohmann::json& r) { return on_control(r); },
+                                         [this](std::size_t limit) { return retractions->list(limit); });
+    HttpServer::Handler dashboard = [this](std::string_view path, std::string_view query) {
+      if (path == "/") return dashboard_page();
+      if (!path.starts_with(DashboardApi::kPrefix))
+        return DashboardApi::error_answer(404, "unknown_endpoint", "the API is under /api/v1/");
+      if (!ready)
+        return DashboardApi::error_answer(503, "node_starting", "the node is starting; try again in a moment");
+      return api->answer(path, query);
+    };
     auto server = HttpServer::start(HttpServerOptions::from(hc), std::move(search), files.get(),
-                                    [this](const std::string& m) { log->warn("{}", m); },
+                                    [this](const std::string& m) { log->warn("{}", m); }, std::move(dashboard),
                                     config.metrics.listen.empty() ? metrics_route : HttpServer::Routes{});
     if (!server) {
       if (server.error().reason == "http_listen")
@@ -243,7 +265,7 @@ struct NodeDaemon::Impl {
     o.tls = false;
     o.threads = 1;
     o.max_connections = 64;
-    auto server = HttpServer::start(o, {}, nullptr, [this](const std::string& m) { log->warn("{}", m); }, std::move(routes));
+    auto server = HttpServer::start(o, {}, nullptr, [this](const std::string& m) { log->warn("{}", m); }, {}, std::move(routes));
     if (!server)
       return make_error(server.error().code, server.error().reason,
                         server.error().message + "; change [metrics] listen in " + (home.dir() / "config.toml").string());
@@ -418,6 +440,7 @@ struct NodeDaemon::Impl {
       std::vector<GossipStore::Range> ranges{{self, pushed_seq, UINT64_MAX}};
       store->read(std::move(ranges), 10000, config.gossip_batch_bytes, [this](std::vector<Envelope> records) {
         pushing = false;
+        for (const auto& r : records) retractions->note(r);
         if (!records.empty() && records.back().seq > pushed_seq) {
           pushed_seq = records.back().seq;
           node->push(records);
@@ -544,10 +567,22 @@ struct NodeDaemon::Impl {
     return s;
   }
 
-  TransfersAnswer transfers() {
+  // Every transfer, or (paged) the page [offset, offset + limit) of them, fetches first.
+  TransfersAnswer transfers(const ControlRequest* page = nullptr) {
     const auto v = replication->fresh_view();
     TransfersAnswer a;
-    a.transfers = v->transfers;
+    if (page && page->paged) {
+      std::vector<const TransferRow*> rows;
+      rows.reserve(v->transfers.size());
+      for (const auto& t : v->transfers) rows.push_back(&t);
+      std::stable_partition(rows.begin(), rows.end(), [](const TransferRow* t) { return t->kind == "fetch"; });
+      a.total = rows.size();
+      const std::uint64_t first = std::min<std::uint64_t>(page->offset, rows.size());
+      const std::uint64_t last = std::min<std::uint64_t>(rows.size(), first + page->limit);
+      for (std::uint64_t i = first; i < last; ++i) a.transfers.push_back(*rows[i]);
+    } else {
+      a.transfers = v->transfers;
+    }
     if (v->has_swarm) {
       a.counters = v->totals;
       a.swarm_listen = v->swarm_listen;
@@ -583,7 +618,7 @@ struct NodeDaemon::Impl {
     switch (request->cmd) {
       case ControlCommand::status: return answer(status());
       case ControlCommand::peers: return answer(on_io([this] { return peers_io(); }));
-      case ControlCommand::transfers: return transfers().to_json();
+      case ControlCommand::transfers: return transfers(&*request).to_json();
       case ControlCommand::health: return answer(health());
       case ControlCommand::compliance: {
         auto p = std::make_shared<std::promise<Result<ComplianceReport>>>();

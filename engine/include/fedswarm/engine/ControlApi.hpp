@@ -3,8 +3,8 @@
 // reads them; each has one to_json and one from_json, so the field names live here
 // only. `--json` output of the CLI is exactly to_json.
 //
-// Requests: status, peers, transfers, compliance (a page: status filter, offset,
-// limit, or the summary only), health, notify (the CLI changed the catalog or the
+// Requests: status, peers, transfers (every row, or a page: offset and limit, fetches
+// first), compliance (a page: status filter, offset, limit, or the summary only), health, notify (the CLI changed the catalog or the
 // subscriptions), resume (retry paused transfers: one, or all).
 // Answers: StatusAnswer, PeersAnswer, TransfersAnswer, ComplianceReport
 // (ComplianceReport.hpp), HealthReport (HealthReport.hpp), Ack; or an error object
@@ -40,6 +40,7 @@ struct ControlRequest {
   std::optional<TierOneStatus> status_filter;   // compliance: only this status
   std::uint64_t offset = 0;                     // compliance: page
   std::uint64_t limit = 100;                    // compliance: page size (0: the summary only)
+  bool paged = false;                           // transfers: only [offset, offset + limit)
 
   nlohmann::json to_json() const;
   static Result<ControlRequest> from_json(const nlohmann::json& j);
@@ -167,6 +168,7 @@ struct TransfersAnswer {
   std::vector<TransferRow> transfers;
   std::optional<SwarmTotals> counters;  // nullopt: the node has no swarm engine
   std::string swarm_listen;
+  std::optional<std::uint64_t> total;   // a page: the number of rows of all pages
   nlohmann::json to_json() const;
   static Result<TransfersAnswer> from_json(const nlohmann::json& j);
 };
