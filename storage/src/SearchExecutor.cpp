@@ -368,6 +368,10 @@ Result<SearchResult> SearchExecutor::run(const SearchQuery& q) {
     std::sort(g.values.begin(), g.values.end());
     if (g.values.empty()) empty = true;  // a facet none of whose values exist matches nothing
   }
+  // A value every document carries (project=CMIP6 in a CMIP6 catalog: what ESGF's portal
+  // sends) narrows nothing; dropping its group keeps such a query on the counters' path
+  // instead of reading a posting list as long as the catalog.
+  std::erase_if(groups, [&](const Group& g) { return g.values.size() == 1 && g.size == total_docs_ && total_docs_ > 0; });
 
   SearchResult out;
   std::vector<std::uint16_t> count_ids;  // parallel to count_names; meaningful where known

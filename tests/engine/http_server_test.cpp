@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "TestFederation.hpp"
+#include "Process.hpp"
 #include "TestSupport.hpp"
 #include "fedswarm/engine/NodeHome.hpp"
 #include "fedswarm/engine/Publisher.hpp"
@@ -361,7 +362,7 @@ TEST_CASE("a slow-loris connection is dropped after the header timeout and block
     HttpServerOptions o;
     o.tls = tls;
     o.threads = 1;  // even a single worker serves others meanwhile
-    o.header_timeout_ms = 1500;
+    o.header_timeout_ms = 5000;  // long next to a request on a loaded machine
     auto server = site.serve(o);
     Client slow(server->port(), tls);
     const auto start = std::chrono::steady_clock::now();
@@ -369,7 +370,7 @@ TEST_CASE("a slow-loris connection is dropped after the header timeout and block
     std::chrono::steady_clock::duration dropped_after{};
     std::thread trickle([&] {
       const std::string request = "GET /esg-search/search?q=1 HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
-      for (std::size_t i = 0; std::chrono::steady_clock::now() - start < std::chrono::seconds(8); ++i) {
+      for (std::size_t i = 0; std::chrono::steady_clock::now() - start < std::chrono::seconds(30); ++i) {
         try {
           slow.send(std::string(1, i < request.size() ? request[i] : 'z'));
         } catch (const std::exception&) {
@@ -386,18 +387,19 @@ TEST_CASE("a slow-loris connection is dropped after the header timeout and block
         }
       }
     });
-    // Meanwhile, normal requests are answered at once.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Meanwhile, normal requests are answered while the slow one is still connected (the
+    // single worker is not held by it).
+    REQUIRE(fedswarm::test::wait_until([&] { return server->stats().connections_accepted >= 1; }, std::chrono::seconds(10)));
     for (int i = 0; i < 3; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
       CHECK(fetch(server->port(), tls, Site::url(kSmall)).status == 200);
-      CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000));
+      if (i == 0) CHECK_FALSE(dropped.load());
     }
     trickle.join();
     REQUIRE(dropped);
-    CHECK(dropped_after >= std::chrono::milliseconds(1400));
-    CHECK(dropped_after < std::chrono::milliseconds(4000));
-    CHECK(server->stats().timeouts >= 1);
+    // Never before its header timeout (the server's own timer; an upper bound would only
+    // measure the machine's load).
+    CHECK(dropped_after >= std::chrono::milliseconds(4900));
+    CHECK(fedswarm::test::wait_until([&] { return server->stats().timeouts >= 1; }, std::chrono::seconds(10)));
   }
 }
 
