@@ -7,6 +7,8 @@
 //     concurrent clients (ESGF's production index: QTime 2,595 ms for the same query,
 //     tests/fixtures/esgf_search/cmip6_datasets_latest_with_facets.json);
 //   - a File query by dataset_id (what pyesgf's file_context() sends), 1 client;
+//   - a /metrics scrape (issue 13's target: ≤ 10 ms at 1 M versions) and the dashboard's
+//     /api/v1/status, 1 client;
 //   - a file download 1 → 1 over loopback with curl: A's /thredds/fileServer against
 //     nginx serving the same file with the same certificate in the same run (target ≥
 //     0.9× nginx's throughput), median of 3 alternating runs.
@@ -326,6 +328,10 @@ int main(int argc, char** argv) {
            escape(ids[static_cast<std::size_t>(i)]);
   });
 
+  // The operator's pages: a Prometheus scrape and the dashboard's status call, 1 client.
+  const auto metrics = load(ip, http_port, 1, 50, [&](int, int) { return std::string("/metrics"); });
+  const auto status = load(ip, http_port, 1, 50, [&](int, int) { return std::string("/api/v1/status"); });
+
   const std::string path = "/thredds/fileServer/" + rel + "/" + name;
   std::vector<double> ours, theirs;
   for (int run = 0; run < 3; ++run) {
@@ -345,11 +351,13 @@ int main(int argc, char** argv) {
               ms(sixteen.ms).c_str(), fmt(sixteen.per_second).c_str());
   std::printf("| File query by dataset_id, 1 client (p50 / p99) | %s over %zu datasets | — |\n", ms(files.ms).c_str(),
               files.ms.n);
+  std::printf("| /metrics scrape, 1 client (p50 / p99) | %s | target ≤ 10 ms at 1 M versions |\n", ms(metrics.ms).c_str());
+  std::printf("| /api/v1/status (dashboard), 1 client (p50 / p99) | %s | — |\n", ms(status.ms).c_str());
   std::printf("| download %s, 1 → 1, TLS (median of 3) | %s/s | nginx: %s/s (ratio %.2f×, target ≥ 0.9×) |\n",
               human(static_cast<double>(opt.file_mib) * 1048576.0).c_str(), human(ours_bps).c_str(),
               human(nginx_bps).c_str(), nginx_bps > 0 ? ours_bps / nginx_bps : 0.0);
   std::printf("| failed requests | %llu | — |\n",
-              static_cast<unsigned long long>(one.failures + sixteen.failures + files.failures));
+              static_cast<unsigned long long>(one.failures + sixteen.failures + files.failures + metrics.failures + status.failures));
   std::printf("\ncommand: %s\n", cmdline.c_str());
 
   nginx.kill(SIGTERM);

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "Curl.hpp"
 #include "SwarmKit.hpp"
 #include "fedswarm/engine/ControlApi.hpp"
 #include "fedswarm/engine/HealthReport.hpp"
@@ -29,39 +30,7 @@ namespace fs = std::filesystem;
 const std::map<std::string, std::string> kPolicy = {
     {"grace_seconds", "3"}, {"claim_base_seconds", "5"}, {"min_rate", "50000.0"}, {"evaluate_interval_ms", "500"}};
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  std::string headers;
-};
-
-std::string run_capture(const std::string& cmd) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t k = std::fread(buf, 1, sizeof buf, p)) out.append(buf, k);
-  ::pclose(p);
-  return out;
-}
-
-// One request with the real curl binary, trusting `ca`.
-Answer curl(const fs::path& dir, const std::string& ca, const std::string& url, const std::vector<std::string>& extra = {}) {
-  static int n = 0;
-  const fs::path body = dir / ("curl-body-" + std::to_string(++n));
-  const fs::path head = dir / ("curl-head-" + std::to_string(n));
-  std::string cmd = "curl -sS --max-time 60 --cacert '" + ca + "' -o '" + body.string() + "' -D '" + head.string() +
-                    "' -w '%{http_code}'";
-  for (const auto& e : extra) cmd += " " + e;
-  cmd += " '" + url + "' 2>&1";
-  const std::string out = run_capture(cmd);
-  Answer a;
-  a.status = std::atoi(out.substr(out.size() >= 3 ? out.size() - 3 : 0).c_str());
-  std::error_code ec;
-  if (fs::exists(body, ec)) a.body = read_file(body);
-  if (fs::exists(head, ec)) a.headers = read_file(head);
-  return a;
-}
+using Answer = CurlAnswer;
 
 std::optional<nlohmann::json> json_if_ok(const Answer& a) {
   if (a.status != 200) return std::nullopt;

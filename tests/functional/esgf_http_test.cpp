@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <set>
 
+#include "Curl.hpp"
 #include "SwarmKit.hpp"
 #include "fedswarm/engine/SampleTree.hpp"
 
@@ -35,35 +36,7 @@ namespace fs = std::filesystem;
 const std::map<std::string, std::string> kPolicy = {
     {"grace_seconds", "3"}, {"claim_base_seconds", "5"}, {"min_rate", "50000.0"}, {"evaluate_interval_ms", "500"}};
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  std::string headers;
-};
-
-// One request with the real curl binary (Debian `curl`), trusting `ca`.
-Answer curl(const fs::path& dir, const std::string& ca, const std::string& url, const std::vector<std::string>& extra = {}) {
-  static int n = 0;
-  const fs::path body = dir / ("curl-body-" + std::to_string(++n));
-  const fs::path head = dir / ("curl-head-" + std::to_string(n));
-  std::string cmd = "curl -sS --path-as-is --max-time 60 --cacert '" + ca + "' -o '" + body.string() + "' -D '" +
-                    head.string() + "' -w '%{http_code}'";
-  for (const auto& e : extra) cmd += " " + e;
-  cmd += " '" + url + "' 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t k = std::fread(buf, 1, sizeof buf, p)) out.append(buf, k);
-  ::pclose(p);
-  Answer a;
-  INFO("curl " << url << " printed " << out);
-  a.status = std::atoi(out.substr(out.size() >= 3 ? out.size() - 3 : 0).c_str());
-  std::error_code ec;
-  if (fs::exists(body, ec)) a.body = read_file(body);
-  if (fs::exists(head, ec)) a.headers = read_file(head);
-  return a;
-}
+using Answer = CurlAnswer;
 
 nlohmann::json json_of(const Answer& a) {
   INFO("status " << a.status << " body " << a.body.substr(0, 2000));
@@ -104,12 +77,9 @@ class SlowClient {
 std::string sha256_hex_of(const std::string& bytes) {
   const fs::path p = fs::temp_directory_path() / ("fedswarm-sha-" + std::to_string(::getpid()));
   write_file(p, bytes);
-  FILE* f = ::popen(("sha256sum '" + p.string() + "'").c_str(), "r");
-  char buf[65] = {};
-  std::size_t k = f ? std::fread(buf, 1, 64, f) : 0;
-  if (f) ::pclose(f);
+  const std::string out = run_capture("sha256sum '" + p.string() + "'");
   fs::remove(p);
-  return std::string(buf, k);
+  return out.substr(0, 64);
 }
 
 }  // namespace
