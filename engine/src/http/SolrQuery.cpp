@@ -159,13 +159,17 @@ class Parser {
         FEDSWARM_ASSIGN_OR_RETURN(std::string v, read_quoted());
         return make_term(field, std::move(v), false);
       }
-      bool wc;
+      bool wc = false;
       FEDSWARM_ASSIGN_OR_RETURN(std::string v, read_word(false, wc));
       return make_term(field, std::move(v), wc);
     }
     if (s_[pos_] == '"') return bad("free text (\"...\") is not supported: name a field, as field:\"value\"");
-    bool wc;
-    FEDSWARM_ASSIGN_OR_RETURN(std::string name, read_word(true, wc));
+    bool wc = false;
+    // Assigned into a declared string: GCC 12 at -O2 misreads the moved-from Result and
+    // warns (maybe-uninitialized) on the macro's form.
+    std::string name;
+    if (auto word = read_word(true, wc); word.ok()) name = std::move(word).value();
+    else return std::move(word).error();
     if (pos_ >= s_.size() || s_[pos_] != ':') {
       if (name == "*") return Node{Node::Kind::all, {}, {}, false, {}};
       return bad("free text (" + name.substr(0, 100) +
