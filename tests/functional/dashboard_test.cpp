@@ -14,6 +14,7 @@
 #include <set>
 
 #include "Curl.hpp"
+#include "HttpTrio.hpp"
 #include "SwarmKit.hpp"
 #include "fedswarm/engine/ControlApi.hpp"
 #include "fedswarm/engine/HealthReport.hpp"
@@ -26,9 +27,6 @@ using namespace fedswarm::test::swarmkit;
 namespace {
 
 namespace fs = std::filesystem;
-
-const std::map<std::string, std::string> kPolicy = {
-    {"grace_seconds", "3"}, {"claim_base_seconds", "5"}, {"min_rate", "50000.0"}, {"evaluate_interval_ms", "500"}};
 
 using Answer = CurlAnswer;
 
@@ -62,18 +60,11 @@ bool site_row(const std::string& dom, const std::string& site, const std::string
 TEST_CASE("dashboard - the JSON API and the page in headless Chromium on a live federation") {
   REQUIRE_MESSAGE(std::system("command -v chromium >/dev/null 2>&1") == 0, "Debian package chromium is required");
   CliWorld w;
-  GossipCluster c(w, 84, 0);
-  const int http_port = c.port() + 2;
-  const std::vector<std::string> sites = {"IPSL", "DKRZ", "DARK"};
-  const std::vector<std::string> tiers = {"2", "1", "dark"};
-  for (std::size_t i = 0; i < sites.size(); ++i)
-    c.add_member(sites[i], tiers[i], i == 0 ? std::vector<std::string>{} : std::vector<std::string>{"NCAR"},
-                 {"--http-listen", c.address(i) + ":" + std::to_string(http_port)});
-  w.must({"federation", "add-node", "--dir", w.authority_dir(), "--from-home", c.home(1), "--capacity", "1G"});
-  c.issue_roster();
-  for (std::size_t i = 0; i < c.size(); ++i) set_config(c.home(i), kPolicy);
-  auto base = [&](std::size_t i) { return "https://" + c.address(i) + ":" + std::to_string(http_port); };
-  auto ca = [&](std::size_t i) { return (fs::path(c.home(i)) / "tls" / "cert.pem").string(); };
+  HttpTrio trio(w, 84);
+  GossipCluster& c = trio.c;
+  const auto& sites = trio.sites;
+  auto base = [&](std::size_t i) { return trio.base(i); };
+  auto ca = [&](std::size_t i) { return trio.ca(i); };
   const fs::path work = w.dir() / "dashboard";
   fs::create_directories(work);
   auto api = [&](std::size_t i, const std::string& name) { return curl(work, ca(i), base(i) + "/api/v1/" + name); };

@@ -22,6 +22,7 @@
 #include <set>
 
 #include "Curl.hpp"
+#include "HttpTrio.hpp"
 #include "SwarmKit.hpp"
 #include "fedswarm/engine/SampleTree.hpp"
 
@@ -32,9 +33,6 @@ using namespace fedswarm::test::swarmkit;
 namespace {
 
 namespace fs = std::filesystem;
-
-const std::map<std::string, std::string> kPolicy = {
-    {"grace_seconds", "3"}, {"claim_base_seconds", "5"}, {"min_rate", "50000.0"}, {"evaluate_interval_ms", "500"}};
 
 using Answer = CurlAnswer;
 
@@ -86,18 +84,11 @@ std::string sha256_hex_of(const std::string& bytes) {
 
 TEST_CASE("http - pyesgf, curl and wget scripts against a federation's nodes over HTTPS") {
   CliWorld w;
-  GossipCluster c(w, 82, 0);
-  const int http_port = c.port() + 2;
-  const std::vector<std::string> sites = {"IPSL", "DKRZ", "DARK"};
-  const std::vector<std::string> tiers = {"2", "1", "dark"};
-  for (std::size_t i = 0; i < sites.size(); ++i)
-    c.add_member(sites[i], tiers[i], i == 0 ? std::vector<std::string>{} : std::vector<std::string>{"NCAR"},
-                 {"--http-listen", c.address(i) + ":" + std::to_string(http_port)});
-  w.must({"federation", "add-node", "--dir", w.authority_dir(), "--from-home", c.home(1), "--capacity", "1G"});
-  c.issue_roster();
-  for (std::size_t i = 0; i < c.size(); ++i) set_config(c.home(i), kPolicy);
-  auto base = [&](std::size_t i) { return "https://" + c.address(i) + ":" + std::to_string(http_port); };
-  auto ca = [&](std::size_t i) { return (fs::path(c.home(i)) / "tls" / "cert.pem").string(); };
+  HttpTrio trio(w, 82);
+  GossipCluster& c = trio.c;
+  const auto& sites = trio.sites;
+  auto base = [&](std::size_t i) { return trio.base(i); };
+  auto ca = [&](std::size_t i) { return trio.ca(i); };
   for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(fs::exists(ca(i)));
 
   SampleSpec spec;
@@ -251,7 +242,7 @@ TEST_CASE("http - pyesgf, curl and wget scripts against a federation's nodes ove
 
     // Slow clients: one connection that never sends, one that trickles a byte every
     // 200 ms; a normal search is answered meanwhile, and the server drops both.
-    SlowClient silent(c.address(1), http_port), trickle(c.address(1), http_port);
+    SlowClient silent(c.address(1), trio.http_port), trickle(c.address(1), trio.http_port);
     REQUIRE(silent.connected());
     REQUIRE(trickle.connected());
     trickle.send_byte('\x16');
