@@ -77,6 +77,9 @@ class Parser {
   Result<Node> parse_unary(const std::string& field, std::size_t depth) {
     skip_space();
     if (pos_ >= s_.size()) return bad("a term is missing at the end of the query");
+    // NOT, - and + recurse here without a parenthesis: bound them as parentheses are,
+    // or a 64 KiB request target of '-' overflows the stack (found by fuzz_solr_query).
+    if (depth > kSolrMaxDepth) return bad("operators nested deeper than " + std::to_string(kSolrMaxDepth));
     if (at_keyword("NOT") || s_[pos_] == '!' || s_[pos_] == '-') {
       pos_ += s_[pos_] == 'N' ? 3 : 1;
       FEDSWARM_ASSIGN_OR_RETURN(Node c, parse_unary(field, depth + 1));
