@@ -63,12 +63,24 @@ fuzz_one() {
   local after rc=0
   "$bin" -max_total_time=$((minutes * 60)) -max_len=65536 -rss_limit_mb=2048 -timeout=30 \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/new" "$corpus" >"$work/fuzz.log" 2>&1 || rc=$?
+  local execs speed found=0 kept=()
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -n 1)
+  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/fuzz.log" | tail -n 1)
+  for a in "$work"/artifacts/*; do
+    [[ -f "$a" ]] || continue
+    local kind=${a##*/}
+    case "$kind" in crash-*|leak-*|timeout-*|oom-*) ;; *) continue ;; esac
+    cp "$a" "$crashes/$name-$kind"
+    kept+=("$crashes/$name-$kind")
+    found=$((found + 1))
+  done
   # Minimal corpus: a set cover (by coverage edges) of the old corpus and the new
-  # inputs; seed-* and regress-* files always stay, other files not in the cover go.
-  mkdir -p "$work/min"
-  local added=0 dropped=0
+  # inputs; seed-* and regress-* files always stay, other files not in the cover go —
+  # unless the run failed: then the cover may be incomplete, and nothing is removed.
+  mkdir -p "$work/min" "$work/merge-artifacts"
+  local added=0
   if "$bin" -set_cover_merge=1 -use_counters=0 -max_len=65536 -rss_limit_mb=2048 -timeout=30 \
-      "$work/min" "$corpus" "$work/new" >"$work/merge.log" 2>&1; then
+      -artifact_prefix="$work/merge-artifacts/" "$work/min" "$corpus" "$work/new" >"$work/merge.log" 2>&1; then
     declare -A have=() keep=()
     local f sum
     for f in "$corpus"/*; do
@@ -81,25 +93,16 @@ fuzz_one() {
       keep[${f##*/}]=1
       [[ -n "${have[${f##*/}]:-}" ]] || { cp "$f" "$corpus/"; added=$((added + 1)); }
     done
-    for sum in "${!have[@]}"; do
-      case "${have[$sum]##*/}" in seed-*|regress-*|README*) continue ;; esac
-      [[ -n "${keep[$sum]:-}" ]] || { rm -f "${have[$sum]}"; dropped=$((dropped + 1)); }
-    done
+    if ((rc == 0 && found == 0)); then
+      for sum in "${!have[@]}"; do
+        case "${have[$sum]##*/}" in seed-*|regress-*|README*) continue ;; esac
+        [[ -n "${keep[$sum]:-}" ]] || rm -f "${have[$sum]}"
+      done
+    fi
   else
     echo "fuzz.sh: $name: merge failed, corpus left as it was; see $work/merge.log" >&2
   fi
   after=$(find "$corpus" -type f | wc -l)
-  local execs speed found=0 kept=()
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -n 1)
-  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/fuzz.log" | tail -n 1)
-  for a in "$work"/artifacts/*; do
-    [[ -f "$a" ]] || continue
-    local kind=${a##*/}
-    case "$kind" in crash-*|leak-*|timeout-*|oom-*) ;; *) continue ;; esac
-    cp "$a" "$crashes/$name-$kind"
-    kept+=("$crashes/$name-$kind")
-    found=$((found + 1))
-  done
   local status=ok
   if ((found)); then status=crash; elif ((rc)); then status="error(rc=$rc)"; fi
   printf '%s %s %s %s %s %s %s\n' "$name" "${execs:-?}" "${speed:-?}" "$added" "$after" "$found" "$status" >"$work/result"
