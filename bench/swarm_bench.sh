@@ -10,9 +10,25 @@
 #
 # Usage: bench/swarm_bench.sh [--size-mib N] [--files N] [--rate 200mbit] [--ks "1 2 4 8"]
 #                             [--fedswarm PATH] [--keep] [--http-only] [--swarm-only] [--loopback-only]
-# --keep leaves the work directory (node homes and logs); FS_LOG_LEVEL sets the nodes' log
-# level (default warn); FS_TIMEOUT bounds one replication (seconds, default 3600).
-# Prints a Markdown table. Installs nginx-light (Debian) if missing.
+#                             [--timeline]
+# --keep leaves the work directory (node homes, logs and the per-second traces); FS_LOG_LEVEL
+# sets the nodes' log level (default warn); FS_TIMEOUT bounds one replication (seconds,
+# default 3600). --timeline also prints, per K, each second's upload of the origin and the
+# sites and the machine's CPU use.
+#
+# Next to the wall time of each swarm run the table gives the CPU seconds (user + system,
+# from /proc/<pid>/stat between the start and the end of the clock) of the origin node and
+# of the site nodes (sum and largest), the CPU seconds the whole machine spent meanwhile
+# (/proc/stat: the kernel's network path, the bench itself and anything else running)
+# against what its cores could give (cores × wall), and the 1-minute load average
+# before the run: wall times on a shared machine are only comparable with these beside
+# them. A second table says where the time went: how many copies of the version the
+# origin's uplink carried (1.0 would be ideal; the bound assumes it), how busy the
+# origin's and the sites' uplinks were (bytes sent by each namespace, Ethernet frames
+# included, over wall × rate), when the origin had sent one copy, and when the uplinks
+# fell silent (the rest, until the last site placed the version, is verification,
+# fsync and placement).
+# Prints Markdown tables. Installs nginx-light (Debian) if missing.
 set -euo pipefail
 
 SIZE_MIB=1024
@@ -24,6 +40,7 @@ KEEP=0
 HTTP_ONLY=0
 SWARM_ONLY=0
 LOOPBACK_ONLY=0
+TIMELINE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) SIZE_MIB=$2; shift 2 ;;
@@ -35,6 +52,7 @@ while [ $# -gt 0 ]; do
     --http-only) HTTP_ONLY=1; shift ;;
     --swarm-only) SWARM_ONLY=1; shift ;;  # skips the HTTP baseline (repeat runs of the swarm)
     --loopback-only) LOOPBACK_ONLY=1; shift ;;
+    --timeline) TIMELINE=1; shift ;;
     *) echo "swarm_bench: unknown option $1 (see the comment at the top of $0)" >&2; exit 2 ;;
   esac
 done
@@ -61,6 +79,7 @@ cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   for f in "$WORK"/*/nginx.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   pkill -f -- "--home $WORK/" 2>/dev/null || true  # nodes of a run interrupted inside $(…)
+  pkill -f -- "$WORK/fs-trace-" 2>/dev/null || true  # its CPU and uplink sampler
   wait 2>/dev/null || true
   for ((i = 0; i < NS_COUNT; i++)); do ip netns del "${NS_PREFIX}_$i" 2>/dev/null || true; done
   ip link del "$BRIDGE" 2>/dev/null || true
@@ -181,6 +200,64 @@ while True:
     c = d.get("counters", {}); v += c.get("verify_failures", 0); l += c.get("local_faults", 0); h += c.get("hash_failures", 0)
     b += sum(t.get("bytes_downloaded", 0) for t in d.get("transfers", []))
 print(v, l, h, b)'
+# Samples, every $2 seconds until SIGTERM (and once more then), the bytes each node's
+# namespace sent (rx_bytes of the host end of its veth), each node's CPU ticks and the
+# machine's: "time (tx utime stime)... busy idle load1" per line. Args: file interval
+# pid:iface...
+SAMPLER_PY='import os,signal,sys,time
+out=open(sys.argv[1],"w"); iv=float(sys.argv[2]); nodes=[a.split(":") for a in sys.argv[3:]]
+def num(path):
+    try:
+        with open(path) as f: return int(f.read())
+    except (OSError,ValueError): return 0
+def cpu(pid):
+    try:
+        with open("/proc/%s/stat" % pid) as f: s=f.read()
+        s=s[s.rindex(")")+2:].split(); return s[11]+" "+s[12]
+    except (OSError,ValueError,IndexError): return "0 0"
+def row():
+    with open("/proc/stat") as f: c=[int(x) for x in f.readline().split()[1:9]]
+    with open("/proc/loadavg") as f: load=f.read().split()[0]
+    cols=["%.3f" % time.time()]
+    for pid,iface in nodes: cols.append("%d %s" % (num("/sys/class/net/%s/statistics/rx_bytes" % iface), cpu(pid)))
+    cols.append("%d %d %s" % (c[0]+c[1]+c[2]+c[5]+c[6]+c[7], c[3]+c[4], load))
+    out.write(" ".join(cols)+"\n"); out.flush()
+def stop(*_):
+    row(); os._exit(0)
+signal.signal(signal.SIGTERM, stop)
+while True:
+    row(); time.sleep(iv)'
+# A trace of SAMPLER_PY (origin first, then the K sites) -> one line for the tables, and
+# with $7 = 1 a per-second timeline on stderr. Args: trace F_bytes U_bytes_per_s K
+# placed_times (seconds after the clock started, space-separated) timeline.
+TRACE_PY='import os,sys
+rows=[[float(x) for x in l.split()] for l in open(sys.argv[1]) if l.strip()]
+F=float(sys.argv[2]); U=float(sys.argv[3]); k=int(sys.argv[4]); placed=[float(x) for x in sys.argv[5].split()]
+hz=os.sysconf("SC_CLK_TCK"); cores=os.cpu_count(); a,b=rows[0],rows[-1]; wall=b[0]-a[0]
+tx=lambda r,i: r[1+3*i]
+cpu=lambda r,i: (r[2+3*i]+r[3+3*i])/hz
+busy=lambda r: r[1+3*(k+1)]/hz
+used=[cpu(b,i)-cpu(a,i) for i in range(k+1)]
+sites=used[1:]
+sent=[tx(b,i)-tx(a,i) for i in range(k+1)]
+t_copy=next((r[0]-a[0] for r in rows if tx(r,0)-tx(a,0) >= F), float("nan"))
+def first_upload(i):
+    return next((r[0]-a[0] for r in rows if tx(r,i)-tx(a,i) >= 4<<20), float("nan"))
+ups=sorted(first_upload(i) for i in range(1,k+1))
+# The payload is across when the uplinks fall silent (< 1 % of one uplink in all).
+wire_end=max((r[0]-a[0] for p,r in zip(rows,rows[1:]) if r[0] > p[0] and
+              sum(tx(r,i)-tx(p,i) for i in range(k+1))/(r[0]-p[0]) > U/100), default=float("nan"))
+print("%.1f %.1f %.1f %.1f %.0f %.2f %.2f %.2f %.1f %.1f %.1f %.1f %.1f %.1f %.2f" % (
+    used[0], sum(sites), max(sites), busy(b)-busy(a), cores*wall, sent[0]/F, sent[0]/(U*wall),
+    sum(sent[1:])/(k*U*wall), t_copy, ups[0], ups[len(ups)//2], wire_end, min(placed), max(placed), a[3+3*(k+1)]))
+if sys.argv[6] == "1":
+    sys.stderr.write("\nK = %d, per second: origin upload MB/s | sites upload MB/s (sum) | CPU busy (all cores %%) | sites placed\n" % k)
+    for j in range(1,len(rows)):
+        p,r=rows[j-1],rows[j]; dt=r[0]-p[0]
+        if dt <= 0: continue
+        done=sum(1 for t in placed if t <= r[0]-a[0])
+        sys.stderr.write("%6.1f s %7.1f %7.1f %5.0f %%  %d/%d\n" % (r[0]-a[0], (tx(r,0)-tx(p,0))/dt/1e6,
+            sum(tx(r,i)-tx(p,i) for i in range(1,k+1))/dt/1e6, 100*(busy(r)-busy(p))/dt/cores, done, k))'
 
 fedswarm_run() {  # $1 = K, $2 = address prefix ("10.78.0." or "127.0.77."), $3 = use namespaces (1/0)
   trap - EXIT  # runs in $(…): the main shell tears down, not this subshell
@@ -222,7 +299,15 @@ fedswarm_run() {  # $1 = K, $2 = address prefix ("10.78.0." or "127.0.77."), $3 
     [ "$(date +%s)" -lt "$deadline" ] || { echo "swarm_bench: the origin never started seeding; logs in $dir" >&2; exit 1; }
     sleep 0.1
   done
-  local t0 subs=()
+  # Per-second samples of every node's CPU and uplink from the start of the clock.
+  local probes=() trace=$WORK/fs-trace-$k-$netns sampler
+  for ((i = 0; i <= k; i++)); do
+    if [ "$netns" = 1 ]; then probes+=("${PIDS[$i]}:v${NS_PREFIX}_$i"); else probes+=("${PIDS[$i]}:-"); fi
+  done
+  /usr/bin/python3 -c "$SAMPLER_PY" "$trace" 1 "${probes[@]}" &
+  sampler=$!
+  until [ -s "$trace" ]; do sleep 0.01; done
+  local t0 subs=() placed=()
   t0=$(now)
   for ((i = 1; i <= k; i++)); do
     fs --home "$dir/n$i" subscribe add "source_id=IPSL-CM6A-LR" --name bench >/dev/null &
@@ -235,7 +320,11 @@ fedswarm_run() {  # $1 = K, $2 = address prefix ("10.78.0." or "127.0.77."), $3 
   local next_check=$(( $(date +%s) + 2 ))
   while :; do
     local done_sites=0
-    for ((i = 1; i <= k; i++)); do [ -d "$dir/n$i/data/$REL" ] && done_sites=$((done_sites + 1)); done
+    for ((i = 1; i <= k; i++)); do
+      [ -d "$dir/n$i/data/$REL" ] || continue
+      done_sites=$((done_sites + 1))
+      [ -n "${placed[$i]:-}" ] || placed[i]=$(elapsed "$t0" "$(now)")
+    done
     [ "$done_sites" = "$k" ] && break
     [ "$(date +%s)" -lt "$deadline" ] || { echo "swarm_bench: fedswarm K=$k did not finish in ${FS_TIMEOUT:-3600} s; logs in $dir" >&2; exit 1; }
     # A site whose transfer paused will never place the version: say so now, not at the timeout.
@@ -252,6 +341,9 @@ fedswarm_run() {  # $1 = K, $2 = address prefix ("10.78.0." or "127.0.77."), $3 
   done
   local t1
   t1=$(now)
+  kill -TERM "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  echo "${placed[*]}" > "$WORK/fs-placed-$k-$netns"
   # Verification failures of every site (the publisher's mismatches / local faults
   # re-checked), hash failures and payload received, for the table.
   for ((i = 1; i <= k; i++)); do fs --home "$dir/n$i" transfers --all --json 2>/dev/null || true; done |
@@ -282,8 +374,9 @@ elif [ "$(id -u)" = 0 ]; then
   U=$(rate_bytes_per_s "$RATE")
   echo "Network namespaces joined by veth pairs and a bridge; every site's uplink capped at $RATE (tc tbf)."
   echo
-  echo "| K sites | lower bound | fedswarm | fedswarm / bound | HTTP (nginx → curl) | HTTP / fedswarm | verify failures / local faults / hash failures | received / (K × size) |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| K sites | lower bound | fedswarm | fedswarm / bound | HTTP (nginx → curl) | HTTP / fedswarm | CPU s origin | CPU s sites (sum / max) | CPU s machine / (cores × wall) | load (1 min) before | verify failures / local faults / hash failures | received / (K × size) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  WHERE=()
   for k in $KS; do
     bound=$(echo "a = $F_BYTES / $U; b = $k * $F_BYTES / ($U * ($k + 1)); if (a > b) a else b" | bc -l)
     t_fs=0
@@ -292,9 +385,26 @@ elif [ "$(id -u)" = 0 ]; then
     [ "$SWARM_ONLY" = 1 ] || t_http=$(http_run "$k")
     n_verify="—"; n_local="—"; n_hash="—"; n_bytes=0
     [ -f "$WORK/fs-stats-$k-1" ] && read -r n_verify n_local n_hash n_bytes < "$WORK/fs-stats-$k-1"
-    printf "| %d | %.1f s | %.1f s | %s | %.1f s | %s× | %s / %s / %s | %s |\n" "$k" "$bound" "$t_fs" "$(ratio "$t_fs" "$bound")" \
-      "$t_http" "$(ratio "$t_http" "$t_fs" 1)" "$n_verify" "$n_local" "$n_hash" "$(ratio "$n_bytes" "$((k * F_BYTES))")"
+    cpu_cols="— | — | — | $(cut -d' ' -f1 /proc/loadavg)"
+    if [ -f "$WORK/fs-trace-$k-1" ]; then
+      read -r c_origin c_sites c_max c_machine c_cap o_copies o_util s_util t_copy up_first up_median wire_end pl_first pl_last load0 < <(
+        /usr/bin/python3 -c "$TRACE_PY" "$WORK/fs-trace-$k-1" "$F_BYTES" "$U" "$k" "$(cat "$WORK/fs-placed-$k-1")" "$TIMELINE" \
+          2>>"$WORK/timelines")
+      cpu_cols="$c_origin | $c_sites / $c_max | $c_machine / $c_cap | $load0"
+      WHERE+=("| $k | $o_copies | $o_util | $s_util | $t_copy s | $up_first / $up_median s | $wire_end s ($(ratio "$wire_end" "$bound")) | $pl_first / $pl_last s |")
+    fi
+    printf "| %d | %.1f s | %.1f s | %s | %.1f s | %s× | %s | %s / %s / %s | %s |\n" "$k" "$bound" "$t_fs" "$(ratio "$t_fs" "$bound")" \
+      "$t_http" "$(ratio "$t_http" "$t_fs" 1)" "$cpu_cols" "$n_verify" "$n_local" "$n_hash" "$(ratio "$n_bytes" "$((k * F_BYTES))")"
   done
+  if [ ${#WHERE[@]} -gt 0 ]; then
+    echo
+    echo "Where the swarm's time went (uplink bytes are Ethernet frames: at most ~95 % of them is payload):"
+    echo
+    echo "| K sites | origin sent / size | origin uplink busy | sites' uplinks busy | origin had sent one copy at | sites start uploading (first / median) | last payload on the wire (/ bound) | sites placed (first / last) |"
+    echo "|---|---|---|---|---|---|---|---|"
+    printf "%s\n" "${WHERE[@]}"
+  fi
+  [ "$TIMELINE" = 1 ] && [ -f "$WORK/timelines" ] && cat "$WORK/timelines"
   echo
   echo "Targets: fedswarm ≤ 1.3 × the bound at K = 8 (≥ 6× faster than HTTP)."
 else

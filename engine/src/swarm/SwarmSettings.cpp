@@ -68,6 +68,11 @@ lt::settings_pack swarm_settings(const SwarmSettingsInput& in) {
   // Full checks (a seed without stored merkle trees, after an unclean stop) hash on
   // these threads; the default of one suits spinning disks, not a data node's arrays.
   p.set_int(sp::hashing_threads, static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)));
+  // Every disk job wakes the pool's idle threads: with libtorrent's default of 10 per
+  // session, a quarter of the perf samples of nine nodes on two cores were thread
+  // switches and wake-ups (swarm_bench, K = 8). Reads and writes go to the page cache; a
+  // few threads keep a disk array busy without that churn.
+  p.set_int(sp::aio_threads, static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)));
   p.set_int(sp::upload_rate_limit, static_cast<int>(std::min<std::int64_t>(in.upload_rate_limit, std::numeric_limits<int>::max())));
   p.set_int(sp::download_rate_limit, static_cast<int>(std::min<std::int64_t>(in.download_rate_limit, std::numeric_limits<int>::max())));
   // libtorrent's defaults give up on a peer after 3 failed connections and wait
@@ -82,6 +87,13 @@ lt::settings_pack swarm_settings(const SwarmSettingsInput& in) {
   // A federation is a few dozen trusted sites that all want every piece: no
   // tit-for-tat rationing of upload slots.
   p.set_int(sp::unchoke_slots_limit, -1);
+  // A peer keeps this many seconds of its download rate requested from each peer
+  // (libtorrent's default 3). Requests the origin has queued but not served are
+  // invisible to the other sites, which then pick the same pieces from it: the
+  // origin's uplink, the bottleneck of a first replication, carried 1.33 copies of
+  // the version with 3 s and 1.25 with 1 s (swarm_bench, K = 8, 1 GiB, two runs
+  // each). One second still covers the round trip of a full 100 ms uplink queue.
+  p.set_int(sp::request_queue_time, 1);
   // The engine manages its torrents itself (no queueing of "inactive" torrents).
   p.set_int(sp::active_downloads, -1);
   p.set_int(sp::active_seeds, -1);
