@@ -190,7 +190,11 @@ json StatusAnswer::to_json() const {
               {"rule_round_last_judged", pipeline.rule_round_last_judged}}}};
   if (swarm)
     j["swarm"] = {{"listen", swarm->listen},       {"fetching", swarm->fetching}, {"seeding", swarm->seeding},
-                  {"paused", swarm->paused},       {"placed", swarm->placed},     {"banned_peers", swarm->banned_peers}};
+                  {"paused", swarm->paused},       {"placed", swarm->placed},     {"banned_peers", swarm->banned_peers},
+                  {"held", swarm->held},           {"loaded", swarm->loaded},     {"on_demand_loads", swarm->on_demand_loads},
+                  {"full_checks", swarm->full_checks},
+                  {"foreign_refused", swarm->foreign_refused}, {"foreign_served", swarm->foreign_served},
+                  {"foreign_dials_refused", swarm->foreign_dials_refused}};
   return j;
 }
 
@@ -239,6 +243,13 @@ Result<StatusAnswer> StatusAnswer::from_json(const json& j) {
       sw.paused = w->value("paused", std::uint64_t{0});
       sw.placed = w->value("placed", std::uint64_t{0});
       sw.banned_peers = w->value("banned_peers", std::vector<std::string>{});
+      sw.held = w->value("held", std::uint64_t{0});
+      sw.loaded = w->value("loaded", std::uint64_t{0});
+      sw.on_demand_loads = w->value("on_demand_loads", std::uint64_t{0});
+      sw.full_checks = w->value("full_checks", std::uint64_t{0});
+      sw.foreign_refused = w->value("foreign_refused", std::uint64_t{0});
+      sw.foreign_served = w->value("foreign_served", std::uint64_t{0});
+      sw.foreign_dials_refused = w->value("foreign_dials_refused", std::uint64_t{0});
       s.swarm = std::move(sw);
     }
     s.subscriptions = j.value("subscriptions", std::uint64_t{0});

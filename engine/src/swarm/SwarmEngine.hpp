@@ -41,15 +41,26 @@
 //   paused with an error if it does not match.
 //   Catalog states: wanted → transferring → verifying → complete; or paused (with
 //   last_error) on an error.
-// - seed: a complete replica whose catalog row holds resume data with the merkle trees
-//   (every version this engine placed, and publisher trees after their first check) is
-//   added in seed mode without re-reading it: libtorrent verifies each piece the first
-//   time a peer asks for it. A tree without such resume data (a publisher's version the
-//   first time) is hash-checked in full — libtorrent needs the merkle trees to answer
-//   peers — and the resulting resume data is stored so the next start skips the check.
-//   Seeds are added in upload mode: libtorrent never writes into a seeded directory. A
-//   seed whose files do not match (found by that check) keeps serving its good pieces
-//   and is reported (SwarmEvent::seed_damaged); `fedswarm verify` decides what to do.
+// - Seeding on demand: a complete local replica is *held* (indexed by its info-hash),
+//   not loaded: `restore` loads none but the fetches. A peer's BitTorrent handshake for
+//   a held version makes the session plugin (SwarmGate.hpp) add it at once, from the
+//   signed manifest and the merkle trees stored in its catalog row (resume data), in
+//   seed mode: nothing is read or hashed then; libtorrent verifies each piece the first
+//   time a peer asks for it. A loaded seed leaves the session after `seed_idle` without
+//   a peer or an upload; beyond `max_active_torrents` loaded torrents, the least
+//   recently active seeds leave first. Fetches are never unloaded.
+//   A held version without stored trees (a publisher's version the first time) is
+//   hash-checked once in full — libtorrent needs the trees to answer peers — and the
+//   resulting resume data is stored; such checks run while fewer than
+//   max_active_torrents torrents are loaded. `seed` loads a version at once (a publish,
+//   a placement). Seeds are added in upload mode: libtorrent never writes into a seeded
+//   directory. A seed whose files do not match (found by a check) keeps serving its
+//   good pieces and is reported (SwarmEvent::seed_damaged); `fedswarm verify` decides.
+// - Who may connect (`set_members`): roster members only (an IP filter: other
+//   addresses are refused before the handshake and counted), or anyone (non-members
+//   counted, in a peer class with `foreign_upload_rate_limit`). Foreign addresses are
+//   never dialled: they are cleared from a torrent's peer list when they disconnect,
+//   and a connection to one is closed at its handshake.
 // - Resume data: saved to LocalReplica.resume_data every `resume_save_interval` for
 //   active fetches, as soon as a fetch's torrent holds the piece layers (merkle hashes
 //   of whole pieces) of all its files (libtorrent gets them from peers; the manifest
@@ -146,6 +157,16 @@ struct SwarmEngineOptions {
   std::int64_t upload_rate_limit = 0;    // bytes/s over all peers; 0 = unlimited
   std::int64_t download_rate_limit = 0;  // bytes/s over all peers; 0 = unlimited
   std::uint32_t max_verify_failures = 3;  // local faults in a row before a transfer is paused
+  // Seeding on demand: a loaded seed with no peer and no upload for this long leaves
+  // the session (0 = never); at most max_active_torrents torrents are loaded (fetches
+  // and seeds; idle seeds leave first, least recently active first; 0 = no limit).
+  std::chrono::milliseconds seed_idle{300'000};
+  std::size_t max_active_torrents = 500;
+  // Who may connect: false = roster members only (an IP filter from set_members);
+  // true = anyone, non-members in their own peer class with this upload limit
+  // (bytes/s, 0 = only the session's limit).
+  bool peers_anyone = false;
+  std::int64_t foreign_upload_rate_limit = 0;
   // Tests only: replaces libtorrent's disk subsystem (e.g. one that holds writes back).
   // Empty = libtorrent's default.
   std::function<std::unique_ptr<libtorrent::disk_interface>(libtorrent::io_context&, const libtorrent::settings_interface&,
@@ -199,6 +220,7 @@ struct SwarmEvent {
     paused,         // detail = last_error
     seed_damaged,   // detail = what the check found
     peer_banned,    // detail = peer address (instance_id of the torrent it was banned in)
+    foreign_peer,   // detail = "<address> refused|served|dial refused" (at most one a minute per address)
   };
   Type type = Type::placed;
   std::string instance_id;
@@ -216,6 +238,18 @@ struct SwarmCounters {
   std::uint64_t resume_saves = 0;
   std::uint64_t stall_restarts = 0;
   std::vector<std::string> banned_peers;  // addresses, sorted
+  // Seeding on demand.
+  std::uint64_t held = 0;              // complete local versions that can be served
+  std::uint64_t loaded = 0;            // torrents in the session now (fetches and seeds)
+  std::uint64_t on_demand_loads = 0;   // seeds loaded because a peer asked for them
+  std::uint64_t on_demand_misses = 0;  // peers asking for a torrent not held here
+  std::uint64_t idle_unloads = 0;      // seeds unloaded after seed_idle without a peer
+  std::uint64_t evictions = 0;         // seeds unloaded to stay within max_active_torrents
+  std::uint64_t full_checks = 0;       // seeds added without stored trees: every piece read and hashed
+  // Foreign peers (not roster members).
+  std::uint64_t foreign_refused = 0;        // connections refused by the members-only filter
+  std::uint64_t foreign_served = 0;         // connections served (peers = anyone)
+  std::uint64_t foreign_dials_refused = 0;  // connections to foreign addresses closed (never dialled)
 };
 
 // What `restore` re-added.
@@ -257,6 +291,13 @@ class SwarmEngine {
   // Adds a peer ("ip:port") for a version, connecting at once if it is in the engine,
   // else remembered for when it is added. Errors: invalid (endpoint).
   Status add_peer(std::string_view instance_id, std::string_view endpoint);
+  // The roster's members: their swarm endpoints ("host:port"; a host name is resolved
+  // here, blocking). With peers_anyone false, only these addresses and this node's own
+  // may connect (or be connected to); with true, they are members and every other
+  // address is foreign (served, rate-limited, never dialled). Cheap when unchanged.
+  // Errors: none (an endpoint that cannot be resolved is skipped and reported in the
+  // returned text, empty when all were used).
+  std::string set_members(const std::vector<std::string>& endpoints);
   // Stops seeding or fetching a version (retracted, withdrawn by verify, unsubscribed).
   // Files and the catalog row stay as they are; a staged fetch can be resumed later.
   Status remove(std::string_view instance_id);

@@ -231,6 +231,9 @@ Status SwarmEngine::Impl::add(Transfer& t, lt::add_torrent_params p) {
   if (ec)
     return make_error(Errc::io, "swarm_add_failed", "libtorrent refused to add " + t.id + ": " + ec.message());
   t.handle = h;
+  t.loaded_at = SteadyClock::now();
+  // Counted up at once (the gate reads it); counted down when the owner recounts.
+  ++loaded_count;
   t.saves_requested = t.saves_answered = 0;
   t.paused_confirmed = false;
   t.detach_pending = false;
@@ -257,6 +260,7 @@ Status SwarmEngine::Impl::add_seed(Transfer& t) {
   if (!p) {
     p = fresh_params(t.torrent, t.seed_dir.parent_path());
     t.seed_resume_saved = false;
+    ++stats.full_checks;
   }
   p->flags |= lt::torrent_flags::upload_mode;  // never write into a seeded directory
   return add(t, std::move(*p));
@@ -336,7 +340,9 @@ void SwarmEngine::Impl::on_placed(const std::string& id, std::uint64_t epoch, co
       t->bytes_done = t->manifest.total_size();
       t->last_error = out.record_error.empty() ? std::string() : "replica record refused: " + out.record_error;
       t->seed_dir = t->final_dir;
+      t->last_active = SteadyClock::now();
       events.push_back({SwarmEvent::Type::placed, t->id, t->final_dir.string(), out.record_seq});
+      hold(t->id, t->manifest);
       if (auto st = add_seed(*t); !st) t->last_error = st.error().message;
       return;
     }
@@ -428,6 +434,24 @@ void SwarmEngine::Impl::on_alert(lt::alert* a) {
   if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
     ++stats.hash_failures;
     if (Transfer* t = find(hf->handle)) ++t->hash_failures;
+    return;
+  }
+  if (auto* added = lt::alert_cast<lt::add_torrent_alert>(a)) {
+    if (!added->error && added->handle.is_valid() && !by_hash.count(added->params.info_hashes.v2) &&
+        added->params.info_hashes.has_v2())
+      adopt(added->handle, added->params.info_hashes.v2);
+    return;
+  }
+  if (auto* blocked = lt::alert_cast<lt::peer_blocked_alert>(a)) {
+    if (blocked->reason != lt::peer_blocked_alert::ip_filter) return;
+    ++stats.foreign_refused;
+    return on_foreign(blocked->endpoint.address().to_string(), "refused (not a federation member)");
+  }
+  if (auto* gone = lt::alert_cast<lt::peer_disconnected_alert>(a)) {
+    // libtorrent keeps a served peer's announced listen port and would dial it later:
+    // foreign addresses are never dialled, so the torrent's peer list forgets them (the
+    // members' entries come back at the next re-dial).
+    if (members_applied && gone->handle.is_valid() && !gate->is_member(gone->endpoint.address())) gone->handle.clear_peers();
     return;
   }
   if (auto* ban = lt::alert_cast<lt::peer_ban_alert>(a)) {
@@ -566,6 +590,7 @@ void SwarmEngine::Impl::tick() {
   const bool dial = t_now - last_reconnect >= opt.reconnect_interval;
   if (save) last_resume_save = t_now;
   if (dial) last_reconnect = t_now;
+  unload_idle(t_now);
   std::vector<std::string> retry, stalled, unconfirmed;
   for (auto& [id, t] : transfers) {
     if (t.detach_pending && t_now - t.detach_since >= kPauseConfirmTimeout) unconfirmed.push_back(id);

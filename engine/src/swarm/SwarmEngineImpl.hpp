@@ -33,11 +33,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <atomic>
+#include <deque>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "swarm/Placement.hpp"
+#include "swarm/SwarmGate.hpp"
 #include "swarm/StagingArea.hpp"
 #include "swarm/SwarmWorker.hpp"
 #include "swarm/TorrentParams.hpp"
@@ -104,6 +108,19 @@ struct Transfer {
   bool trees_stored = false;
   std::uint64_t trees_save = 0;
   SteadyClock::time_point trees_check_at;
+  // Seed: last time it had a peer or uploaded (idle unloading, eviction order).
+  SteadyClock::time_point last_active;
+  SteadyClock::time_point loaded_at;  // when its current handle was added
+  std::int64_t last_uploaded = -1;
+};
+
+// A held version loaded by the session plugin, waiting for its add_torrent_alert.
+struct DemandLoad {
+  std::string id;
+  Manifest manifest;
+  ManifestTorrent torrent;
+  std::filesystem::path dir;
+  Bytes resume;
 };
 
 // "checking", "downloading", "seeding" or "paused", from libtorrent's status.
@@ -147,6 +164,26 @@ struct SwarmEngine::Impl {
   SteadyClock::time_point last_resume_save = SteadyClock::now();
   SteadyClock::time_point last_reconnect = SteadyClock::now();
   std::uint64_t next_epoch = 0;
+
+  // Seeding on demand. `held` maps the 20-byte handshake hash (truncated v2 info-hash)
+  // of every complete local version to its id; read by the gate on libtorrent's
+  // thread, hence the mutex. `demanded`: loads made there, adopted on the owner thread.
+  std::shared_ptr<SwarmGate> gate;
+  mutable std::mutex held_mu;
+  std::unordered_map<lt::sha1_hash, std::string> held;
+  std::unordered_map<std::string, lt::sha1_hash> held_ids;
+  std::mutex demand_mu;
+  std::map<lt::sha1_hash, DemandLoad> demanded;
+  std::deque<std::string> needs_check;  // guarded by demand_mu: held versions without trees
+  // Torrents in the session (owner-maintained) and whether a load was refused for want
+  // of room: the gate never loads past max_active_torrents; the owner makes room.
+  std::atomic<std::size_t> loaded_count{0};
+  std::atomic<bool> room_wanted{false};
+  std::set<lt::address> members;       // as last applied by set_members
+  bool members_applied = false;
+  lt::peer_class_t foreign_class{0};
+  SteadyClock::time_point last_idle_check = SteadyClock::now();
+  std::map<std::string, SteadyClock::time_point> refused_noted;  // rate limit of foreign_peer events
 
   ~Impl();
 
@@ -194,6 +231,16 @@ struct SwarmEngine::Impl {
   void on_checked(const lt::torrent_handle& h);
   void on_disk_error(const lt::torrent_handle& h, std::string message);
   void handle_alerts();
+
+  // Seeding on demand.
+  void hold(const std::string& id, const Manifest& m);
+  void unhold(const std::string& id);
+  std::optional<lt::add_torrent_params> load_on_demand(const lt::sha1_hash& h);  // libtorrent's thread
+  void adopt(const lt::torrent_handle& h, const lt::sha256_hash& v2);
+  void unload(Transfer& t);
+  void unload_idle(SteadyClock::time_point t_now);
+  void apply_members();
+  void on_foreign(const std::string& address, const std::string& what);
 
   // Resume-data saves, re-dials, retries and stall restarts when due.
   void tick();
