@@ -109,12 +109,15 @@ TEST_CASE("swarm - a publisher with max_active_torrents 2 serves 5 held versions
   w.must({"--home", c.home(0), "publish", archive.string()});
 
   std::uint64_t most_loaded = 0;
+  nlohmann::json last;
   auto sample = [&] {
     auto s = swarm_of(c, 0);
+    last = s;
     most_loaded = std::max<std::uint64_t>(most_loaded, s.value("loaded", 0));
     return s;
   };
   // Each version is checked once (two at a time), then unloaded when idle: none loaded.
+  INFO("the publisher's swarm status: " << last.dump());
   REQUIRE(wait_until(
       [&] {
         auto s = sample();

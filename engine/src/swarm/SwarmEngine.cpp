@@ -141,7 +141,8 @@ Result<std::unique_ptr<SwarmEngine>> SwarmEngine::start(SwarmEngineOptions optio
     im.session->set_peer_class(im.foreign_class, info);
   }
   Impl* gate_owner = &im;
-  im.gate = std::make_shared<SwarmGate>([gate_owner](const lt::sha1_hash& h) { return gate_owner->load_on_demand(h); });
+  im.gate = std::make_shared<SwarmGate>(
+      [gate_owner](const lt::sha1_hash& h, const lt::address& from) { return gate_owner->load_on_demand(h, from); });
   im.session->add_extension(im.gate);
   FEDSWARM_TRY(add_sentinel(*im.session, im.opt.data_root));
 
@@ -448,6 +449,9 @@ std::string SwarmEngine::set_members(const std::vector<std::string>& endpoints) 
   std::string unresolved;
   std::set<lt::address> members = addresses_of(endpoints, unresolved);
   if (!im.ip.is_unspecified()) members.insert(im.ip);
+  im.member_swarm.clear();
+  for (const auto& e : endpoints)
+    if (auto ep = parse_swarm_endpoint(e); ep && *ep != lt::tcp::endpoint(im.ip, im.port)) im.member_swarm[ep->address()] = *ep;
   if (im.members_applied && members == im.members) return unresolved;
   im.members = std::move(members);
   im.members_applied = true;

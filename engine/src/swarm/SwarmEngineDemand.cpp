@@ -2,6 +2,8 @@
 // SwarmGate.hpp).
 #include "swarm/SwarmEngineImpl.hpp"
 
+#include "fedswarm/storage/FileHasher.hpp"
+
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/peer_class.hpp>
 #include <libtorrent/session_handle.hpp>
@@ -28,7 +30,7 @@ constexpr std::chrono::seconds kMinServeTime{5};
 void SwarmEngine::Impl::hold(const std::string& id, const Manifest& m) {
   const Sha256 ih = m.info_hash();
   lt::sha256_hash v2;
-  std::copy(ih.begin(), ih.end(), v2.begin());
+  std::copy(ih.bytes.begin(), ih.bytes.end(), v2.begin());
   const lt::sha1_hash h = short_hash_of(v2);
   std::lock_guard lock(held_mu);
   held[h] = id;
@@ -45,7 +47,7 @@ void SwarmEngine::Impl::unhold(const std::string& id) {
 
 // On libtorrent's network thread (SwarmGate): only the catalog (thread-safe, reads do
 // not block on writers) and the two mutex-guarded tables are touched.
-std::optional<lt::add_torrent_params> SwarmEngine::Impl::load_on_demand(const lt::sha1_hash& h) {
+std::optional<lt::add_torrent_params> SwarmEngine::Impl::load_on_demand(const lt::sha1_hash& h, const lt::address& from) {
   std::string id;
   {
     std::lock_guard lock(held_mu);
@@ -76,7 +78,7 @@ std::optional<lt::add_torrent_params> SwarmEngine::Impl::load_on_demand(const lt
   const fs::path dir = (*local)->path;
   std::optional<lt::add_torrent_params> p;
   if (!(*local)->resume_data.empty())
-    if (auto rp = resume_params((*local)->resume_data, *torrent, dir.parent_path(), true);
+    if (auto rp = resume_params((*local)->resume_data, *torrent, torrent_save_path(*torrent->ti, dir), true);
         rp && seedable_without_check(*rp, *torrent->ti))
       p = std::move(*rp);
   if (!p) {
@@ -92,7 +94,7 @@ std::optional<lt::add_torrent_params> SwarmEngine::Impl::load_on_demand(const lt
   p->flags |= lt::torrent_flags::seed_mode | lt::torrent_flags::upload_mode;
   {
     std::lock_guard lock(demand_mu);
-    demanded[h] = DemandLoad{id, std::move(*m), std::move(*torrent), dir, std::move((*local)->resume_data)};
+    demanded[h] = DemandLoad{id, std::move(*m), std::move(*torrent), dir, std::move((*local)->resume_data), from};
   }
   notify();
   return p;
@@ -131,6 +133,65 @@ void SwarmEngine::Impl::adopt(const lt::torrent_handle& h, const lt::sha256_hash
   by_handle[h] = t.id;
   ++stats.on_demand_loads;
   for (const auto& ep : t.peers) h.connect_peer(ep);
+  // The handshake that caused the load does not survive the torrent's start (libtorrent
+  // drops it); the member that asked would dial again only after its reconnect
+  // interval. Dial it back now. (A foreign peer is never dialled: it dials again.)
+  if (auto it = member_swarm.find(d->requester); it != member_swarm.end()) h.connect_peer(it->second);
+}
+
+// A seed without stored merkle trees: every file is read once on the worker thread —
+// its size and SHA-256 must be the manifest's, and its piece layer is computed in the
+// same pass — then the torrent is added in seed mode with those layers and its resume
+// data (the trees) is stored, so later loads read nothing.
+void SwarmEngine::Impl::begin_seed_check(Transfer& t) {
+  ++stats.full_checks;
+  t.seed_checking = true;
+  t.seed_resume_saved = false;
+  t.activity = "checking";
+  const std::uint64_t epoch = t.epoch = ++next_epoch;
+  worker->submit([this, id = t.id, epoch, m = t.manifest, info = t.torrent.info, dir = t.seed_dir,
+                  save_path = torrent_save_path(*t.torrent.ti, t.seed_dir)]() -> SwarmWorker::Completion {
+    Result<lt::add_torrent_params> out = [&]() -> Result<lt::add_torrent_params> {
+      std::map<std::string, const ManifestFile*> by_path;
+      for (const auto& f : m.files) by_path[f.path] = &f;
+      std::map<Sha256, std::vector<Sha256>> layers;
+      FileHasher hasher;
+      for (const auto& f : info.files) {
+        if (worker->cancelled()) return make_error(Errc::unavailable, "swarm_stopped", "the swarm engine is stopping");
+        auto it = by_path.find(f.path);
+        if (it == by_path.end())
+          return make_error(Errc::invalid, "info_dict_files", "the info dict lists " + f.path + ", which the manifest does not");
+        auto digest = hasher.hash(dir / f.path, static_cast<std::uint64_t>(info.piece_length));
+        if (!digest) return std::move(digest).error();
+        if (digest->size != it->second->size || digest->sha256 != it->second->sha256)
+          return make_error(Errc::corrupt, "seed_mismatch",
+                            (dir / f.path).string() + " does not match its manifest (" +
+                                (digest->size != it->second->size ? "size" : "SHA-256") + "); it is not served. Run `fedswarm verify " +
+                                m.instance_id() + "`");
+        if (!f.pieces_root.is_zero()) layers[f.pieces_root] = std::move(digest->piece_roots);
+      }
+      return layered_seed_params(m, layers, save_path);
+    }();
+    return [this, id, epoch, out = std::move(out)]() mutable { on_seed_checked(id, epoch, std::move(out)); };
+  });
+}
+
+void SwarmEngine::Impl::on_seed_checked(const std::string& id, std::uint64_t epoch, Result<lt::add_torrent_params> p) {
+  Transfer* t = find(id);
+  if (!t || t->epoch != epoch || t->kind != TransferKind::seed) return;
+  t->seed_checking = false;
+  t->activity.clear();
+  if (!p) {
+    t->last_error = p.error().message;
+    t->activity = "paused";
+    events.push_back({SwarmEvent::Type::seed_damaged, t->id, t->last_error, 0});
+    return;
+  }
+  if (auto st = add(*t, std::move(*p)); !st) {
+    t->last_error = st.error().message;
+    return;
+  }
+  t->last_active = SteadyClock::now();
 }
 
 void SwarmEngine::Impl::unload(Transfer& t) {
@@ -155,12 +216,18 @@ void SwarmEngine::Impl::unload_idle(SteadyClock::time_point t_now) {
   std::vector<std::string> idle;
   std::size_t loaded = 0;
   for (auto& [id, t] : transfers) {
+    if (t.seed_checking) ++loaded;  // will be loaded: counts against the limit already
     if (!t.handle.is_valid()) continue;
     ++loaded;
     if (t.kind != TransferKind::seed || t.removing) continue;
     auto it = status.find(t.handle);
     if (it == status.end()) continue;
     const lt::torrent_status& st = it->second;
+    // A seed added after begin_seed_check stores its trees once libtorrent seeds it
+    // (a save requested before would carry no pieces).
+    if (!t.seed_resume_saved && t.saves_requested == t.saves_answered && st.is_seeding &&
+        (st.flags & lt::torrent_flags::seed_mode))
+      request_resume(t, {});
     if (t.last_uploaded < 0 || st.num_peers > 0 || st.total_payload_upload != t.last_uploaded) t.last_active = t_now;
     t.last_uploaded = st.total_payload_upload;
     // A seed being checked (to get its trees) stays until they are stored.

@@ -249,7 +249,7 @@ Status SwarmEngine::Impl::add_seed(Transfer& t) {
   t.activity.clear();
   std::optional<lt::add_torrent_params> p;
   if (!t.resume.empty()) {
-    if (auto rp = resume_params(t.resume, t.torrent, t.seed_dir.parent_path(), true);
+    if (auto rp = resume_params(t.resume, t.torrent, torrent_save_path(*t.torrent.ti, t.seed_dir), true);
         rp && seedable_without_check(*rp, *t.torrent.ti)) {
       p = std::move(*rp);
       // No read now; each piece is verified the first time a peer asks for it.
@@ -258,9 +258,10 @@ Status SwarmEngine::Impl::add_seed(Transfer& t) {
     }
   }
   if (!p) {
-    p = fresh_params(t.torrent, t.seed_dir.parent_path());
-    t.seed_resume_saved = false;
-    ++stats.full_checks;
+    // Without stored trees: the files are hashed once on the worker (SHA-256 against
+    // the manifest, piece layers for libtorrent), then added in seed mode.
+    begin_seed_check(t);
+    return {};
   }
   p->flags |= lt::torrent_flags::upload_mode;  // never write into a seeded directory
   return add(t, std::move(*p));
@@ -292,9 +293,10 @@ void SwarmEngine::Impl::on_prepared(const std::string& id, std::uint64_t epoch, 
     return submit_placement(*t, false);
   }
   std::optional<lt::add_torrent_params> p;
+  const fs::path save_path = torrent_save_path(*t->torrent.ti, t->staging_root / t->manifest.version);
   if (!t->resume.empty())
-    if (auto rp = resume_params(t->resume, t->torrent, t->staging_root, t->resume_trusted)) p = std::move(*rp);
-  if (!p) p = fresh_params(t->torrent, t->staging_root);
+    if (auto rp = resume_params(t->resume, t->torrent, save_path, t->resume_trusted)) p = std::move(*rp);
+  if (!p) p = fresh_params(t->torrent, save_path);
   if (!t->links.empty()) {
     const lt::file_storage& files = p->ti->files();
     p->file_priorities.assign(static_cast<std::size_t>(files.num_files()), lt::default_priority);
@@ -512,7 +514,10 @@ void SwarmEngine::Impl::on_resume_data(const lt::torrent_handle& h, const lt::ad
     t->resume = encode_resume(*params);
     t->resume_trusted = true;  // written by this run: its pieces are on disk
     ++stats.resume_saves;
-    if (t->kind == TransferKind::seed) return store_seed_resume(*t);
+    if (t->kind == TransferKind::seed) {
+      t->seed_resume_saved = true;
+      return store_seed_resume(*t);
+    }
     lt::torrent_status st = h.status({});
     t->bytes_done = static_cast<std::uint64_t>(st.total_wanted_done) + t->linked;
   }
@@ -555,6 +560,14 @@ void SwarmEngine::Impl::on_checked(const lt::torrent_handle& h) {
     return;
   }
   lt::torrent_status st = h.status({});
+  // A seed-mode torrent claims every piece and verifies each when first served: a
+  // "check" of it says nothing about the files.
+  if (st.flags & lt::torrent_flags::seed_mode) {
+    // Added after begin_seed_check: its trees are stored once libtorrent is ready (a
+    // save requested earlier would carry no pieces).
+    if (!t->seed_resume_saved && t->saves_requested == t->saves_answered) request_resume(*t, {});
+    return;
+  }
   if (st.is_seeding || st.errc) return;
   const int total = t->torrent.ti->num_pieces();
   std::string msg = "the copy in " + t->seed_dir.string() + " does not match its manifest: " +

@@ -111,6 +111,7 @@ struct Transfer {
   // Seed: last time it had a peer or uploaded (idle unloading, eviction order).
   SteadyClock::time_point last_active;
   SteadyClock::time_point loaded_at;  // when its current handle was added
+  bool seed_checking = false;         // its files are being hashed (begin_seed_check)
   std::int64_t last_uploaded = -1;
 };
 
@@ -121,6 +122,7 @@ struct DemandLoad {
   ManifestTorrent torrent;
   std::filesystem::path dir;
   Bytes resume;
+  lt::address requester;  // the peer whose handshake caused the load
 };
 
 // "checking", "downloading", "seeding" or "paused", from libtorrent's status.
@@ -180,6 +182,7 @@ struct SwarmEngine::Impl {
   std::atomic<std::size_t> loaded_count{0};
   std::atomic<bool> room_wanted{false};
   std::set<lt::address> members;       // as last applied by set_members
+  std::map<lt::address, lt::tcp::endpoint> member_swarm;  // a member's swarm endpoint by address
   bool members_applied = false;
   lt::peer_class_t foreign_class{0};
   SteadyClock::time_point last_idle_check = SteadyClock::now();
@@ -235,9 +238,11 @@ struct SwarmEngine::Impl {
   // Seeding on demand.
   void hold(const std::string& id, const Manifest& m);
   void unhold(const std::string& id);
-  std::optional<lt::add_torrent_params> load_on_demand(const lt::sha1_hash& h);  // libtorrent's thread
+  std::optional<lt::add_torrent_params> load_on_demand(const lt::sha1_hash& h, const lt::address& from);  // libtorrent's thread
   void adopt(const lt::torrent_handle& h, const lt::sha256_hash& v2);
   void unload(Transfer& t);
+  void begin_seed_check(Transfer& t);
+  void on_seed_checked(const std::string& id, std::uint64_t epoch, Result<lt::add_torrent_params> p);
   void unload_idle(SteadyClock::time_point t_now);
   void apply_members();
   void on_foreign(const std::string& address, const std::string& what);

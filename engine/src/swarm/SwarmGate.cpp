@@ -79,13 +79,13 @@ bool SwarmGate::admit(const lt::peer_connection_handle& pc) {
   return true;
 }
 
-bool SwarmGate::on_unknown_torrent(const lt::info_hash_t& info_hash, const lt::peer_connection_handle&,
+bool SwarmGate::on_unknown_torrent(const lt::info_hash_t& info_hash, const lt::peer_connection_handle& pc,
                                    lt::add_torrent_params& p) {
   // A v2-only torrent's handshake carries its truncated SHA-256 in the v1 slot.
   const lt::sha1_hash short_hash = info_hash.has_v1() ? info_hash.v1 : lt::sha1_hash(info_hash.v2.data());
   std::optional<lt::add_torrent_params> params;
   try {
-    params = loader_(short_hash);
+    params = loader_(short_hash, pc.remote().address());
   } catch (...) {
     params.reset();
   }

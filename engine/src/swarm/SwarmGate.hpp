@@ -60,7 +60,8 @@ class SwarmGate final : public lt::plugin {
  public:
   // Given the 20-byte handshake hash: the params to add that torrent with, or nullopt if
   // this node does not hold it (or cannot seed it without a full check).
-  using Loader = std::function<std::optional<lt::add_torrent_params>(const lt::sha1_hash&)>;
+  // `from` is the address of the peer that asked.
+  using Loader = std::function<std::optional<lt::add_torrent_params>(const lt::sha1_hash&, const lt::address& from)>;
   explicit SwarmGate(Loader loader);
 
   // Owner thread: the addresses of the roster's members (this node included); `anyone`

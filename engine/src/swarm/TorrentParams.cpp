@@ -54,6 +54,19 @@ Result<ManifestTorrent> torrent_of(const Manifest& manifest) {
   return ManifestTorrent{std::move(ti), std::move(info)};
 }
 
+std::filesystem::path torrent_save_path(const lt::torrent_info& ti, const std::filesystem::path& version_dir) {
+  // libtorrent may append a pad file: count the real ones.
+  const lt::file_storage& files = ti.files();
+  int real = 0;
+  bool flat = true;
+  for (lt::file_index_t i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    ++real;
+    flat = flat && files.file_path(i).find('/') == std::string::npos;
+  }
+  return real == 1 && flat ? version_dir : version_dir.parent_path();
+}
+
 lt::add_torrent_params fresh_params(const ManifestTorrent& t, const std::filesystem::path& save_path) {
   lt::add_torrent_params p;
   p.ti = std::make_shared<lt::torrent_info>(*t.ti);
@@ -106,6 +119,44 @@ bool seedable_without_check(const lt::add_torrent_params& p, const lt::torrent_i
   for (lt::piece_index_t i(0); i < lt::piece_index_t(ti.num_pieces()); ++i)
     if (!p.have_pieces[i]) return false;
   return true;
+}
+
+Result<lt::add_torrent_params> layered_seed_params(const Manifest& manifest, const std::map<Sha256, std::vector<Sha256>>& layers,
+                                                   const std::filesystem::path& save_path) {
+  // d 4:info <signed info dict> 12:piece layers d <root>:<hashes>... e e — keys of a
+  // bencoded dict in byte order, as std::map orders Sha256 (byte-wise compare).
+  std::vector<char> file;
+  auto put = [&](std::string_view s) { file.insert(file.end(), s.begin(), s.end()); };
+  put("d4:info");
+  file.insert(file.end(), manifest.info_dict.begin(), manifest.info_dict.end());
+  put("12:piece layersd");
+  for (const auto& [root, hashes] : layers) {
+    if (hashes.size() <= 1) continue;
+    put("32:");
+    file.insert(file.end(), root.data(), root.data() + root.size());
+    put(std::to_string(hashes.size() * 32) + ":");
+    for (const auto& h : hashes) file.insert(file.end(), h.data(), h.data() + h.size());
+  }
+  put("ee");
+  lt::error_code ec;
+  std::shared_ptr<lt::torrent_info> ti;
+  try {
+    ti = std::make_shared<lt::torrent_info>(lt::span<const char>(file.data(), static_cast<std::ptrdiff_t>(file.size())),
+                                            ec, lt::from_span);
+  } catch (const std::exception& e) {
+    return refused("info_dict_libtorrent", std::string("libtorrent cannot load it with its piece layers: ") + e.what());
+  }
+  if (ec) return refused("info_dict_libtorrent", "libtorrent cannot load it with its piece layers: " + ec.message());
+  Sha256 expected = manifest.info_hash();
+  if (!ti->info_hashes().has_v2() || std::memcmp(ti->info_hashes().v2.data(), expected.data(), expected.size()) != 0)
+    return refused("info_dict_libtorrent", "libtorrent does not read it as the v2 torrent of " + manifest.instance_id());
+  lt::add_torrent_params p;
+  p.ti = std::move(ti);
+  p.save_path = save_path.string();
+  p.flags &= ~kOurFlags;
+  p.flags |= lt::torrent_flags::seed_mode | lt::torrent_flags::upload_mode;
+  p.storage_mode = lt::storage_mode_allocate;
+  return p;
 }
 
 Bytes encode_resume(const lt::add_torrent_params& p) {

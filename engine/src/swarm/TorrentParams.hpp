@@ -11,7 +11,9 @@
 #include <libtorrent/torrent_info.hpp>
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <vector>
 
 #include "fedswarm/protocol/Bytes.hpp"
 #include "fedswarm/protocol/InfoDict.hpp"
@@ -30,6 +32,12 @@ struct ManifestTorrent {
 // it as a v2 torrent whose info-hash is the manifest's.
 Result<ManifestTorrent> torrent_of(const Manifest& manifest);
 
+// The save path that puts the torrent's files in `version_dir`: its parent, since
+// libtorrent places a torrent's files under <save_path>/<name>/ — except a torrent of a
+// single file, which libtorrent lays out as <save_path>/<file> with no <name> directory
+// (BEP 52 file tree of one entry): then `version_dir` itself.
+std::filesystem::path torrent_save_path(const lt::torrent_info& ti, const std::filesystem::path& version_dir);
+
 // A torrent the engine manages itself: not auto-managed (no queueing), not paused,
 // files allocated in full when opened.
 lt::add_torrent_params fresh_params(const ManifestTorrent& t, const std::filesystem::path& save_path);
@@ -47,5 +55,16 @@ Result<lt::add_torrent_params> resume_params(ByteView resume, const ManifestTorr
 bool seedable_without_check(const lt::add_torrent_params& p, const lt::torrent_info& ti);
 
 Bytes encode_resume(const lt::add_torrent_params& p);
+
+// Seed-mode parameters of a complete local copy whose piece layers (the merkle hashes
+// of whole pieces, per file, from hashing the files) are known: the torrent is loaded
+// from the signed info dict plus those layers, so libtorrent can verify every piece it
+// serves and save its merkle trees, with no check of its own. (libtorrent 2.0.8 cannot
+// verify the pieces of a v2 file longer than one piece by a check without the layers:
+// it reports them missing.) `layers` maps a file's pieces root to its piece hashes;
+// files of one piece need none. Errors: info_dict_libtorrent (libtorrent refused the
+// layers or the torrent).
+Result<lt::add_torrent_params> layered_seed_params(const Manifest& manifest, const std::map<Sha256, std::vector<Sha256>>& layers,
+                                                   const std::filesystem::path& save_path);
 
 }  // namespace fedswarm
