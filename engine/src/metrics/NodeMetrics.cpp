@@ -199,6 +199,10 @@ std::string render_node_metrics(const NodeMetricsInputs& in) {
       m.counter("fedswarm_swarm_disk_errors_total", "File errors of the swarm (disk full, I/O errors).")
           .sample(t.file_errors);
       m.counter("fedswarm_swarm_stall_restarts_total", "Stalled transfers restarted.").sample(t.stall_restarts);
+      m.counter("fedswarm_swarm_placement_bytes_total",
+                "Bytes placed, by check: read again for their SHA-256, or trusted from libtorrent's merkle checks.")
+          .sample(t.bytes_rehashed, {{"check", "rehashed"}})
+          .sample(t.bytes_trusted, {{"check", "trusted"}});
       m.gauge("fedswarm_swarm_banned_peers", "Swarm peers banned for bad data.")
           .sample(static_cast<std::uint64_t>(t.banned_peers.size()));
     }

@@ -52,6 +52,8 @@ TransferRow row_of(const TransferInfo& t) {
   r.bytes_downloaded = t.bytes_downloaded;
   r.bytes_uploaded = t.bytes_uploaded;
   r.bytes_linked = t.bytes_linked;
+  r.bytes_received = t.bytes_received;
+  r.bytes_verified = t.bytes_verified;
   r.download_rate = t.download_rate;
   r.upload_rate = t.upload_rate;
   r.peers = t.peers;
@@ -411,8 +413,8 @@ struct ReplicationLoop::State {
         v->transfers.push_back(row_of(t));
       }
       const auto c = swarm->counters();
-      v->totals = {c.placed, c.verify_failures, c.local_faults, c.hash_failures, c.file_errors, c.stall_restarts,
-                   c.banned_peers};
+      v->totals = {c.placed,        c.verify_failures, c.local_faults,   c.hash_failures, c.file_errors,
+                   c.stall_restarts, c.banned_peers,   c.bytes_rehashed, c.bytes_trusted};
     }
     v->subscriptions = subscriptions.size();
     v->data_root_free = TierOneDuty::free_bytes(config.data_root);

@@ -26,10 +26,9 @@ Error refused(const std::string& reason, const std::string& why) {
 
 Result<ManifestTorrent> torrent_of(const Manifest& manifest) {
   FEDSWARM_ASSIGN_OR_RETURN(InfoDict info, InfoDict::parse(manifest.info_dict));
+  // The name is the instance id (or, in manifests published before, the version):
+  // checked by matches; where the files go does not depend on it (with_version_root).
   FEDSWARM_TRY(info.matches(manifest));
-  if (info.name != manifest.version)
-    return refused("info_dict_name", "the torrent's directory is \"" + info.name + "\", not the version " +
-                                         manifest.version + " of " + manifest.instance_id());
   // libtorrent takes a whole .torrent: wrap the info dict, byte for byte (its SHA-256
   // is the info-hash), in a dictionary with no other key (no trackers, no nodes).
   std::vector<char> file;
@@ -51,7 +50,20 @@ Result<ManifestTorrent> torrent_of(const Manifest& manifest) {
   Sha256 expected = manifest.info_hash();
   if (!h.has_v2() || std::memcmp(h.v2.data(), expected.data(), expected.size()) != 0)
     return refused("info_dict_libtorrent", "libtorrent does not read it as the v2 torrent of " + manifest.instance_id());
-  return ManifestTorrent{std::move(ti), std::move(info)};
+  return ManifestTorrent{std::move(ti), std::move(info), manifest.version};
+}
+
+void with_version_root(lt::add_torrent_params& p, const ManifestTorrent& t) {
+  p.renamed_files.clear();  // file names come from the signed info dict only
+  if (t.info.name == t.version) return;
+  const lt::file_storage& fs = t.ti->files();
+  const std::string prefix = t.info.name + "/";
+  for (lt::file_index_t i : fs.file_range()) {
+    if (fs.pad_file_at(i)) continue;
+    std::string path = fs.file_path(i);
+    if (path.compare(0, prefix.size(), prefix) != 0) continue;  // torrent_of's check makes this impossible
+    p.renamed_files[i] = t.version + "/" + path.substr(prefix.size());
+  }
 }
 
 lt::add_torrent_params fresh_params(const ManifestTorrent& t, const std::filesystem::path& save_path) {
@@ -59,6 +71,7 @@ lt::add_torrent_params fresh_params(const ManifestTorrent& t, const std::filesys
   p.ti = std::make_shared<lt::torrent_info>(*t.ti);
   p.save_path = save_path.string();
   p.flags &= ~kOurFlags;
+  with_version_root(p, t);
   // Full allocation turns a full disk into an error when a file is opened; with sparse
   // memory-mapped files it would be a SIGBUS in the middle of a write (measured).
   p.storage_mode = lt::storage_mode_allocate;
@@ -87,7 +100,7 @@ Result<lt::add_torrent_params> resume_params(ByteView resume, const ManifestTorr
   p.url_seeds.clear();
   p.http_seeds.clear();
   p.dht_nodes.clear();
-  p.renamed_files.clear();  // file names come from the signed info dict only
+  with_version_root(p, t);
   p.file_priorities.clear();
   p.piece_priorities.clear();
   // Seeds are checked lazily again after every restart: files may have changed while
