@@ -53,6 +53,8 @@ TransferRow row_of(const TransferInfo& t) {
   r.bytes_downloaded = t.bytes_downloaded;
   r.bytes_uploaded = t.bytes_uploaded;
   r.bytes_linked = t.bytes_linked;
+  r.bytes_received = t.bytes_received;
+  r.bytes_verified = t.bytes_verified;
   r.download_rate = t.download_rate;
   r.upload_rate = t.upload_rate;
   r.peers = t.peers;
@@ -437,10 +439,10 @@ struct ReplicationLoop::State {
       }
       const auto c = swarm->counters();
       v->totals = {c.placed,         c.verify_failures, c.local_faults,     c.hash_failures,
-                   c.file_errors,    c.stall_restarts,  c.banned_peers,     c.held,
-                   c.loaded,         c.on_demand_loads, c.on_demand_misses, c.idle_unloads,
-                   c.evictions,      c.full_checks,     c.foreign_refused,  c.foreign_served,
-                   c.foreign_dials_refused};
+                   c.file_errors,    c.stall_restarts,  c.banned_peers,     c.bytes_rehashed,
+                   c.bytes_trusted,  c.held,            c.loaded,           c.on_demand_loads,
+                   c.on_demand_misses, c.idle_unloads,  c.evictions,        c.full_checks,
+                   c.foreign_refused, c.foreign_served, c.foreign_dials_refused};
     }
     v->subscriptions = subscriptions.size();
     v->data_root_free = TierOneDuty::free_bytes(config.data_root);

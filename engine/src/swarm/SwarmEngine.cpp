@@ -398,10 +398,14 @@ std::vector<TransferInfo> SwarmEngine::transfers() const {
     r.kind = t.kind;
     r.state = t.state;
     r.bytes_total = t.manifest.total_size();
-    r.bytes_done = t.state == LocalState::complete ? r.bytes_total : t.bytes_done;
+    const bool complete = t.state == LocalState::complete;
+    // Progress counts each byte once: linked files are not in the torrent's wanted
+    // pieces of a fetch, and a seed (whose torrent wants every piece) is simply done.
+    r.bytes_linked = std::min(t.linked, r.bytes_total);
+    r.bytes_done = complete ? r.bytes_total : std::min(t.bytes_done, r.bytes_total);
+    r.bytes_verified = complete ? r.bytes_total : 0;
     r.bytes_downloaded = t.downloaded_before;
     r.bytes_uploaded = t.uploaded_before;
-    r.bytes_linked = t.linked;
     r.verify_failures = t.verify_failures;
     r.local_faults = t.local_faults;
     r.hash_failures = t.hash_failures;
@@ -410,7 +414,7 @@ std::vector<TransferInfo> SwarmEngine::transfers() const {
     r.activity = t.activity;
     if (auto it = status.find(t.handle); t.handle.is_valid() && it != status.end()) {
       const lt::torrent_status& st = it->second;
-      r.bytes_done = static_cast<std::uint64_t>(st.total_wanted_done) + t.linked;
+      if (!complete) r.bytes_done = std::min(r.bytes_total, static_cast<std::uint64_t>(st.total_wanted_done) + r.bytes_linked);
       r.bytes_downloaded += static_cast<std::uint64_t>(st.total_payload_download);
       r.bytes_uploaded += static_cast<std::uint64_t>(st.total_payload_upload);
       r.download_rate = st.download_payload_rate;
@@ -420,6 +424,7 @@ std::vector<TransferInfo> SwarmEngine::transfers() const {
       if (st.download_payload_rate > 0 && r.bytes_total > r.bytes_done)
         r.eta_seconds = static_cast<std::int64_t>((r.bytes_total - r.bytes_done) / static_cast<std::uint64_t>(st.download_payload_rate));
     }
+    r.bytes_received = complete ? r.bytes_total - r.bytes_linked : r.bytes_done - std::min(r.bytes_done, r.bytes_linked);
     if (r.activity.empty()) r.activity = t.state == LocalState::complete ? "seeding" : "preparing";
     out.push_back(std::move(r));
   }

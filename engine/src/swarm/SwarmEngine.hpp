@@ -19,16 +19,27 @@
 // - fetch: downloads into `<data_root>/.staging/<instance_id>/<version>/`. Files whose
 //   v2 merkle root and size equal a file of an earlier complete local version of the
 //   dataset are not downloaded (priority 0) and are hard-linked (copied across file
-//   systems) into the staged directory at placement, before the SHA-256 check of every
-//   file (see StagingArea.hpp for why not earlier). When every wanted piece has passed, the torrent leaves the
-//   session and a worker thread checks each file's size and SHA-256 against the
-//   manifest, fsyncs the files and directories, renames the version directory to
+//   systems) into the staged directory at placement (see StagingArea.hpp for why not
+//   earlier). When every wanted piece has passed, the torrent leaves the session and a
+//   worker thread checks each file's size, and the SHA-256 of every file not verified
+//   in this run (below), against the manifest, fsyncs the files and directories,
+//   renames the version directory to
 //   `<data_root>/<DRS path>/<version>` (one rename: nothing unverified ever appears in
 //   the DRS tree), fsyncs both parents, and in one catalog transaction records the
 //   LocalReplica `complete` and appends a signed ReplicaRecord (complete). Then the
 //   version is seeded from there. Placement starts only once libtorrent confirmed a
 //   pause of the finished torrent: libtorrent 2.0 passes pieces from its store buffer
 //   before their blocks are written, and only the pause waits for those writes.
+//   One hash pass: a file all of whose pieces libtorrent verified against the signed
+//   merkle roots in this run of the process (downloaded, each block checked on
+//   arrival) is not read again; its size is checked and it is fsynced. Read again
+//   (SHA-256, counted in SwarmCounters::bytes_rehashed) are the linked files, files
+//   with pieces libtorrent held when its check of the staged files ended (claimed by
+//   resume data, even a clean stop's, or found by a re-check after a crash or a local
+//   fault: verified in an earlier run, or not by a download), all files after a local
+//   fault, and an adopted DRS directory. The manifest's SHA-256 stays the user-facing
+//   checksum (`fedswarm verify --full`, the file server's ETag): a publisher whose
+//   SHA-256 contradicts its own merkle roots is found only by such a re-read.
 //   A file whose SHA-256 then differs changed on this node although its blocks passed
 //   their merkle checks (a local fault, counted apart): the staged files are re-checked
 //   by libtorrent against the signed merkle roots and only the failing pieces are
@@ -189,11 +200,19 @@ struct TransferInfo {
   LocalState state = LocalState::transferring;  // transferring, verifying, complete (seeding), paused
   // What it is doing now: "checking", "downloading", "verifying", "seeding", "paused".
   std::string activity;
-  std::uint64_t bytes_done = 0;        // verified bytes present
+  // Progress: bytes_received + bytes_linked, never above bytes_total (complete: bytes_total).
+  std::uint64_t bytes_done = 0;
   std::uint64_t bytes_total = 0;
-  std::uint64_t bytes_downloaded = 0;  // payload received from peers since start()
+  // Of the files to download: bytes of pieces that passed their merkle check (received,
+  // or found staged by a check). A seed: bytes_total - bytes_linked.
+  std::uint64_t bytes_received = 0;
+  // Files not downloaded: hard-linked or copied from an earlier local version.
+  std::uint64_t bytes_linked = 0;
+  // Whole files checked for placement (size, and SHA-256 unless verified in this run):
+  // bytes_total once placed (and for every seed), 0 before.
+  std::uint64_t bytes_verified = 0;
+  std::uint64_t bytes_downloaded = 0;  // payload received from peers since start() (with duplicates, refetches)
   std::uint64_t bytes_uploaded = 0;    // payload sent to peers since start()
-  std::uint64_t bytes_linked = 0;      // hard-linked or copied from an earlier local version (counted in bytes_done)
   std::int64_t download_rate = 0;      // payload bytes/s
   std::int64_t upload_rate = 0;
   int peers = 0;
@@ -237,6 +256,11 @@ struct SwarmCounters {
   std::uint64_t file_errors = 0;
   std::uint64_t resume_saves = 0;
   std::uint64_t stall_restarts = 0;
+  // Placement: bytes read again for their SHA-256 (linked, resumed, re-checked or
+  // adopted files), and bytes placed without a re-read (every piece verified by
+  // libtorrent against the signed merkle roots in this run).
+  std::uint64_t bytes_rehashed = 0;
+  std::uint64_t bytes_trusted = 0;
   std::vector<std::string> banned_peers;  // addresses, sorted
   // Seeding on demand.
   std::uint64_t held = 0;              // complete local versions that can be served

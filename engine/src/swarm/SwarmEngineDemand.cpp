@@ -78,7 +78,7 @@ std::optional<lt::add_torrent_params> SwarmEngine::Impl::load_on_demand(const lt
   const fs::path dir = (*local)->path;
   std::optional<lt::add_torrent_params> p;
   if (!(*local)->resume_data.empty())
-    if (auto rp = resume_params((*local)->resume_data, *torrent, torrent_save_path(*torrent->ti, dir), true);
+    if (auto rp = resume_params((*local)->resume_data, *torrent, dir.parent_path(), true);
         rp && seedable_without_check(*rp, *torrent->ti))
       p = std::move(*rp);
   if (!p) {
@@ -150,7 +150,7 @@ void SwarmEngine::Impl::begin_seed_check(Transfer& t) {
   t.activity = "checking";
   const std::uint64_t epoch = t.epoch = ++next_epoch;
   worker->submit([this, id = t.id, epoch, m = t.manifest, info = t.torrent.info, dir = t.seed_dir,
-                  save_path = torrent_save_path(*t.torrent.ti, t.seed_dir)]() -> SwarmWorker::Completion {
+                  torrent = t.torrent]() -> SwarmWorker::Completion {
     Result<lt::add_torrent_params> out = [&]() -> Result<lt::add_torrent_params> {
       std::map<std::string, const ManifestFile*> by_path;
       for (const auto& f : m.files) by_path[f.path] = &f;
@@ -170,7 +170,7 @@ void SwarmEngine::Impl::begin_seed_check(Transfer& t) {
                                 m.instance_id() + "`");
         if (!f.pieces_root.is_zero()) layers[f.pieces_root] = std::move(digest->piece_roots);
       }
-      return layered_seed_params(m, layers, save_path);
+      return layered_seed_params(m, torrent, layers, dir.parent_path());
     }();
     return [this, id, epoch, out = std::move(out)]() mutable { on_seed_checked(id, epoch, std::move(out)); };
   });

@@ -108,6 +108,21 @@ struct Transfer {
   bool trees_stored = false;
   std::uint64_t trees_save = 0;
   SteadyClock::time_point trees_check_at;
+  // One hash pass (SwarmEngine.hpp). Per piece of the torrent: `untrusted`, pieces a
+  // handle already held when its check ended (torrent_checked_alert) that this run had
+  // not verified itself — claimed by resume data or found in the staged files, so
+  // verified (if at all) in an earlier run or not by a download — unless a
+  // piece_finished_alert of that handle (a download that passed its merkle check; they
+  // follow the checked alert) says it was downloaded again since; `fresh`, pieces held
+  // when the last handle left the session (after its pause was confirmed) and not
+  // untrusted: downloaded and checked block by block by this run. A handle removed
+  // before its check was reported (or without a confirmed pause) makes all its new
+  // pieces untrusted; lost alerts only make more pieces untrusted. A local fault clears
+  // `fresh`: every file is read again after the re-check.
+  std::vector<bool> untrusted;
+  std::vector<bool> fresh;
+  bool checked = false;  // the current handle reported the end of its check
+  std::uint64_t rehashed = 0;  // bytes read again for their SHA-256 at placement (this run)
   // Seed: last time it had a peer or uploaded (idle unloading, eviction order).
   SteadyClock::time_point last_active;
   SteadyClock::time_point loaded_at;  // when its current handle was added
@@ -141,7 +156,8 @@ struct SwarmEngine::Impl {
   static constexpr std::chrono::milliseconds kTreesCheckInterval{500};
   // A detach waits this long for libtorrent to confirm the pause before removing the
   // torrent anyway (a confirmation that never comes must not wedge the transfer; the
-  // SHA-256 check at placement still catches a write that did not land).
+  // pieces of that handle count as untrusted, so the SHA-256 check at placement still
+  // catches a write that did not land).
   static constexpr std::chrono::seconds kPauseConfirmTimeout{120};
 
   SwarmEngineOptions opt;
@@ -232,6 +248,13 @@ struct SwarmEngine::Impl {
   void on_paused(const lt::torrent_handle& h);
   void settle(Transfer& t);
   void on_checked(const lt::torrent_handle& h);
+  // One hash pass bookkeeping: the pieces `have` of t's handle at the end of its check,
+  // and when it leaves the session.
+  void note_checked(Transfer& t, const lt::typed_bitfield<lt::piece_index_t>& have);
+  void on_piece_passed(const lt::torrent_handle& h, lt::piece_index_t piece);
+  void note_removed(Transfer& t, const lt::typed_bitfield<lt::piece_index_t>& have);
+  // Manifest paths of the files of t (not linked) whose every piece is fresh.
+  std::set<std::string> trusted_files(const Transfer& t) const;
   void on_disk_error(const lt::torrent_handle& h, std::string message);
   void handle_alerts();
 

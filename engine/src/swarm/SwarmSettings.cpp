@@ -94,7 +94,10 @@ lt::settings_pack swarm_settings(const SwarmSettingsInput& in) {
   p.set_int(sp::alert_mask, static_cast<int>(static_cast<std::uint32_t>(
                                 lt::alert_category::error | lt::alert_category::status |
                                 lt::alert_category::storage | lt::alert_category::peer |
-                                lt::alert_category::ip_block | lt::alert_category::connect)));
+                                lt::alert_category::ip_block | lt::alert_category::connect |
+                                // piece_finished_alert: which pieces a fetch downloaded and
+                                // verified itself (one hash pass, SwarmEngineImpl.hpp)
+                                lt::alert_category::piece_progress)));
   return p;
 }
 
