@@ -83,9 +83,12 @@ Result<InfoDict> InfoDict::parse(ByteView bencoded) {
   return out;
 }
 
+std::string torrent_name(const Manifest& manifest) { return manifest.instance_id(); }
+
 Status InfoDict::matches(const Manifest& manifest) const {
-  if (name != manifest.version)
-    return bad("info_dict_mismatch", "torrent name \"" + name + "\" is not the version \"" + manifest.version + "\"");
+  if (name != torrent_name(manifest) && name != manifest.version)
+    return bad("info_dict_mismatch", "torrent name \"" + name + "\" is neither the instance id \"" +
+                                         torrent_name(manifest) + "\" nor the version \"" + manifest.version + "\"");
   if (!is_private) return bad("info_dict_mismatch", "torrent is not private");
   if (files.size() != manifest.files.size())
     return bad("info_dict_mismatch", "lists " + std::to_string(files.size()) + " files, the manifest " +

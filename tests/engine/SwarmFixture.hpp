@@ -28,6 +28,8 @@
 #include "fedswarm/engine/SampleTree.hpp"
 #include "swarm/SwarmEngine.hpp"
 #include "fedswarm/protocol/InfoDict.hpp"
+#include "fedswarm/storage/FileHasher.hpp"
+#include "publish/InfoDictBuilder.hpp"
 
 namespace fedswarm::swarm_test {
 
@@ -215,6 +217,27 @@ inline SampleVersion sample(const fs::path& root, std::uint64_t seed, std::size_
   REQUIRE_MESSAGE(tree.ok(), tree.error().message);
   REQUIRE(tree->size() == 1);
   return tree->front();
+}
+
+// `m` with the info dict a publisher built before torrents were named after the
+// dataset version: the same files and piece length, named after the bare version
+// (hashed from `dir`, the version's files). Its info-hash differs from m's.
+inline Manifest with_old_torrent_name(const Manifest& m, const fs::path& dir) {
+  auto info = InfoDict::parse(m.info_dict);
+  REQUIRE(info.ok());
+  const auto piece_length = static_cast<std::uint64_t>(info->piece_length);
+  std::vector<InfoDictInput> inputs;
+  FileHasher hasher;
+  for (const auto& f : m.files) {
+    auto d = hasher.hash(dir / f.path, piece_length);
+    REQUIRE_MESSAGE(d.ok(), d.error().message);
+    inputs.push_back({f.path, f.size, d->piece_roots});
+  }
+  auto bytes = build_info_dict(m.version, piece_length, inputs);
+  REQUIRE_MESSAGE(bytes.ok(), bytes.error().message);
+  Manifest old = m;
+  old.info_dict = *bytes;
+  return old;
 }
 
 inline std::shared_ptr<lt::torrent_info> torrent_of(const Manifest& m) {

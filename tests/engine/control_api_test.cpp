@@ -132,7 +132,7 @@ TEST_CASE("control api: peers and transfers answers round-trip") {
   tr.local_faults = 1;
   tr.last_error = "No space left on device";
   t.transfers.push_back(tr);
-  t.counters = SwarmTotals{3, 0, 1, 0, 0, 0, {}};
+  t.counters = SwarmTotals{3, 0, 1, 0, 0, 0, {}, 0, 0};
   t.swarm_listen = "127.0.0.2:7001";
   auto tb = TransfersAnswer::from_json(t.to_json());
   REQUIRE_MESSAGE(tb.ok(), tb.error().message);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 
 #include "swarm/Placement.hpp"
 #include "swarm/SwarmSettings.hpp"
@@ -14,6 +15,9 @@
 #include "fedswarm/engine/NodeHome.hpp"
 #include "fedswarm/engine/Publisher.hpp"
 #include "fedswarm/engine/SampleTree.hpp"
+#include "fedswarm/protocol/InfoDict.hpp"
+#include "fedswarm/storage/FileHasher.hpp"
+#include "publish/InfoDictBuilder.hpp"
 
 using namespace fedswarm;
 namespace fs = std::filesystem;
@@ -160,8 +164,17 @@ TEST_CASE("TorrentParams: the torrent of a manifest and resume data that is not 
   Fixture fx;
   auto t = torrent_of(fx.manifest_);
   REQUIRE(t.ok());
-  CHECK(t->ti->name() == fx.manifest_.version);
+  // Named after the dataset version; its files still land in <save_path>/<version>/.
+  CHECK(t->ti->name() == fx.manifest_.instance_id());
   CHECK(t->ti->num_files() >= static_cast<int>(fx.manifest_.files.size()));
+  {
+    lt::add_torrent_params fresh = fresh_params(*t, "/staging");
+    std::set<std::string> where;
+    for (const auto& [i, path] : fresh.renamed_files) where.insert(path);
+    std::set<std::string> want;
+    for (const auto& f : fx.manifest_.files) want.insert(fx.manifest_.version + "/" + f.path);
+    CHECK(where == want);
+  }
 
   Manifest renamed = fx.manifest_;
   renamed.version = "v20000101";
@@ -175,9 +188,11 @@ TEST_CASE("TorrentParams: the torrent of a manifest and resume data that is not 
   REQUIRE_MESSAGE(trusted.ok(), trusted.error().message);
   CHECK(trusted->save_path == "/elsewhere");
   CHECK(trusted->have_pieces.all_set());
+  CHECK(trusted->renamed_files.size() == fx.manifest_.files.size());
   auto untrusted = resume_params(resume, *t, "/elsewhere", false);
   REQUIRE(untrusted.ok());
   CHECK(untrusted->have_pieces.empty());
+  CHECK(untrusted->renamed_files == trusted->renamed_files);
   CHECK_FALSE(seedable_without_check(*trusted, *t->ti));  // no merkle trees
   CHECK(resume_params(Bytes{'x'}, *t, "/s", true).error().reason == "resume_data_invalid");
 }
@@ -193,4 +208,77 @@ TEST_CASE("Placement: with keep_staging_on_mismatch a failing copy stays staged 
   CHECK_FALSE(fs::exists(fx.job_.final_dir));
   CHECK(fs::exists(fx.staged(0)));  // libtorrent re-checks these against the merkle roots
   CHECK(fs::exists(fx.staged(1)));
+}
+
+TEST_CASE("TorrentParams: a manifest published before, whose torrent is named after the version, needs no renames") {
+  Fixture fx;
+  Manifest old = fx.manifest_;
+  auto info = InfoDict::parse(old.info_dict);
+  REQUIRE(info.ok());
+  std::vector<InfoDictInput> inputs;
+  FileHasher hasher;
+  for (const auto& f : old.files) {
+    auto d = hasher.hash(fx.source_ / f.path, static_cast<std::uint64_t>(info->piece_length));
+    REQUIRE(d.ok());
+    inputs.push_back({f.path, f.size, d->piece_roots});
+  }
+  auto bytes = build_info_dict(old.version, static_cast<std::uint64_t>(info->piece_length), inputs);
+  REQUIRE(bytes.ok());
+  old.info_dict = *bytes;
+  auto t = torrent_of(old);
+  REQUIRE_MESSAGE(t.ok(), t.error().message);
+  CHECK(t->ti->name() == old.version);
+  CHECK(fresh_params(*t, "/staging").renamed_files.empty());
+  // Any other name is refused.
+  auto other = build_info_dict("somewhere", static_cast<std::uint64_t>(info->piece_length), inputs);
+  REQUIRE(other.ok());
+  old.info_dict = *other;
+  CHECK(torrent_of(old).error().reason == "info_dict_mismatch");
+}
+
+TEST_CASE("Placement: files verified in this run are checked by size only, the others read again") {
+  Fixture fx;
+  const std::uint64_t size0 = fx.manifest_.files[0].size, size1 = fx.manifest_.files[1].size;
+  SUBCASE("all trusted: nothing is read again") {
+    for (const auto& f : fx.manifest_.files) fx.job_.trusted.insert(f.path);
+    PlacementOutcome out = fx.place();
+    REQUIRE_MESSAGE(out.kind == PlacementOutcome::Kind::placed, out.message);
+    CHECK(out.bytes_rehashed == 0);
+    CHECK(out.bytes_trusted == size0 + size1);
+  }
+  SUBCASE("one trusted: the other is read") {
+    fx.job_.trusted.insert(fx.manifest_.files[0].path);
+    PlacementOutcome out = fx.place();
+    REQUIRE_MESSAGE(out.kind == PlacementOutcome::Kind::placed, out.message);
+    CHECK(out.bytes_rehashed == size1);
+    CHECK(out.bytes_trusted == size0);
+  }
+  SUBCASE("a trusted file of the wrong size is still refused") {
+    fx.job_.trusted.insert(fx.manifest_.files[1].path);
+    fs::resize_file(fx.staged(1), size1 - 1);
+    PlacementOutcome out = fx.place();
+    CHECK(out.kind == PlacementOutcome::Kind::verify_failed);
+    CHECK(out.reason == "size_mismatch");
+    CHECK(out.file == fx.manifest_.files[1].path);
+  }
+  SUBCASE("a linked file is read again even if named trusted") {
+    const fs::path linked_from = fx.source_ / fx.manifest_.files[1].path;
+    fs::remove(fx.staged(1));
+    fx.job_.links.push_back({fx.manifest_.files[1].path, {}, linked_from, size1});
+    for (const auto& f : fx.manifest_.files) fx.job_.trusted.insert(f.path);
+    PlacementOutcome out = fx.place();
+    REQUIRE_MESSAGE(out.kind == PlacementOutcome::Kind::placed, out.message);
+    CHECK(out.bytes_rehashed == size1);
+    CHECK(out.bytes_trusted == size0);
+  }
+  SUBCASE("an adopted directory is read in full") {
+    for (const auto& f : fx.manifest_.files) fx.job_.trusted.insert(f.path);
+    fs::create_directories(fx.job_.final_dir.parent_path());
+    fs::rename(fx.job_.staging_root / fx.manifest_.version, fx.job_.final_dir);
+    fx.job_.adopt = true;
+    PlacementOutcome out = fx.place();
+    REQUIRE_MESSAGE(out.kind == PlacementOutcome::Kind::placed, out.message);
+    CHECK(out.bytes_rehashed == size0 + size1);
+    CHECK(out.bytes_trusted == 0);
+  }
 }

@@ -186,7 +186,8 @@ TEST_CASE("Publisher: a sample tree is published with tracking ids, facets, info
     CHECK(facet(*m, "source_type")->front() == "AOGCM");
     auto info = InfoDict::parse(m->info_dict);
     REQUIRE(info.ok());
-    CHECK(info->name == sv.version);
+    CHECK(info->name == sv.instance_id());  // the folder an exported torrent downloads into
+    CHECK(info->name == torrent_name(*m));
     CHECK(info->is_private);
     CHECK(info->matches(*m).ok());
     auto local = node.catalog().local(sv.instance_id());

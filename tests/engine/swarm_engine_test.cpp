@@ -57,8 +57,19 @@ TEST_CASE("SwarmEngine: one seed and three fetchers - verified byte-identical co
     CHECK(t->kind == TransferKind::seed);
     CHECK(t->verify_failures == 0);
     CHECK(t->bytes_done == m.total_size());
+    CHECK(t->bytes_verified == m.total_size());
+    CHECK(t->bytes_received == m.total_size());
+    CHECK(t->bytes_linked == 0);
     CHECK(f.engine().counters().banned_peers.empty());
+    // One hash pass: every block was checked against the signed merkle roots on
+    // arrival in this run, so placement read nothing again.
+    CHECK(f.engine().counters().bytes_rehashed == 0);
+    CHECK(f.engine().counters().bytes_trusted == m.total_size());
   }
+  // The torrent is named after the dataset version; the DRS directory is the version.
+  auto info = InfoDict::parse(m.info_dict);
+  REQUIRE(info.ok());
+  CHECK(info->name == id);
   auto seed = pub.transfer(id);
   REQUIRE(seed);
   CHECK(seed->kind == TransferKind::seed);
@@ -181,8 +192,12 @@ TEST_CASE("SwarmEngine: after an unclean stop staged pieces are re-checked and t
   REQUIRE(static_cast<int>(damaged) >= 0);
   auto slices = ti->files().map_block(damaged, 0, 64);
   REQUIRE_FALSE(slices.empty());
-  overwrite(f.data_root() / ".staging" / id / ti->files().file_path(slices[0].file_index),
-            static_cast<std::uint64_t>(slices[0].offset), std::string(64, 'Z'));
+  // The torrent's paths start with its name (the instance id); staged files are under
+  // the version.
+  const std::string in_torrent = ti->files().file_path(slices[0].file_index);
+  REQUIRE(in_torrent.rfind(ti->name() + "/", 0) == 0);
+  overwrite(staged_dir(f, m) / in_torrent.substr(ti->name().size() + 1), static_cast<std::uint64_t>(slices[0].offset),
+            std::string(64, 'Z'));
 
   f.start();
   CHECK_FALSE(f.engine().clean_start());
@@ -198,6 +213,9 @@ TEST_CASE("SwarmEngine: after an unclean stop staged pieces are re-checked and t
   CHECK(t->bytes_downloaded < t->bytes_total);
   CHECK(t->verify_failures == 0);  // the damaged piece never reached placement
   expect_same_files(m, v.directory, final_dir(f, m));
+  // What the re-check found staged was verified against the merkle roots, but not by a
+  // download of this run: those files were read again before placement.
+  CHECK(f.engine().counters().bytes_rehashed > 0);
 }
 
 TEST_CASE("SwarmEngine: a clean stop saves resume data and the marker and the restart trusts it") {
@@ -233,6 +251,10 @@ TEST_CASE("SwarmEngine: a clean stop saves resume data and the marker and the re
   auto t = f.transfer(id);
   CHECK(t->bytes_downloaded < t->bytes_total);
   expect_same_files(m, v.directory, final_dir(f, m));
+  // The pieces trusted from the clean stop's resume data were verified in the earlier
+  // run: their files were read again before placement.
+  CHECK(f.engine().counters().bytes_rehashed > 0);
+  CHECK(f.engine().counters().bytes_rehashed + f.engine().counters().bytes_trusted == m.total_size());
 }
 
 TEST_CASE("SwarmEngine: files unchanged from the previous local version are hard-linked and not downloaded") {
@@ -270,16 +292,38 @@ TEST_CASE("SwarmEngine: files unchanged from the previous local version are hard
   f.start();
   FetchOptions o;
   o.peers = {pub.endpoint()};
+  // Progress never exceeds 100 %, nor do received and linked bytes add up to more.
+  std::string over;
+  auto sample_progress = [&] {
+    for (const auto& t : f.engine().transfers())
+      if (t.bytes_done > t.bytes_total || t.bytes_received + t.bytes_linked > t.bytes_total ||
+          t.bytes_verified > t.bytes_total)
+        over = describe(t) + " received " + std::to_string(t.bytes_received) + " linked " + std::to_string(t.bytes_linked);
+  };
   REQUIRE(f.engine().fetch(m1, o).ok());
-  REQUIRE(swarm.run_until([&] { return f.placed(m1.instance_id()); }));
+  REQUIRE(swarm.run_until([&] {
+    sample_progress();
+    return f.placed(m1.instance_id());
+  }));
+  CHECK(f.engine().counters().bytes_rehashed == 0);  // downloaded and checked in this run
   REQUIRE(f.engine().fetch(m2, o).ok());
-  bool done = swarm.run_until([&] { return f.placed(m2.instance_id()); });
+  bool done = swarm.run_until([&] {
+    sample_progress();
+    return f.placed(m2.instance_id());
+  });
   INFO(describe(f.transfer(m2.instance_id())));
   REQUIRE(done);
+  CHECK_MESSAGE(over.empty(), over);
 
   auto t = f.transfer(m2.instance_id());
   const std::uint64_t unchanged = fs::file_size(ds / "v20190601" / names[0]) + fs::file_size(ds / "v20190601" / names[1]);
   CHECK(t->bytes_linked == unchanged);
+  CHECK(t->bytes_done == m2.total_size());  // not total + linked
+  CHECK(t->bytes_received == m2.total_size() - unchanged);
+  CHECK(t->bytes_verified == m2.total_size());
+  // Only the linked files were read again before placement.
+  CHECK(f.engine().counters().bytes_rehashed == unchanged);
+  CHECK(f.engine().counters().bytes_trusted == m1.total_size() + m2.total_size() - unchanged);
   // Only the changed file travels (rounded up to whole blocks of its last piece).
   auto info = InfoDict::parse(m2.info_dict);
   REQUIRE(info.ok());
@@ -435,4 +479,35 @@ TEST_CASE("SwarmEngine: a fetch that makes no progress is restarted and still co
   REQUIRE(f.engine().add_peer(id, pub.endpoint()).ok());
   REQUIRE(swarm.run_until([&] { return f.placed(id); }));
   expect_same_files(m, v.directory, final_dir(f, m));
+}
+
+TEST_CASE("SwarmEngine: a version whose torrent is named after the bare version (older manifests) is placed by its DRS path") {
+  Swarm swarm(65);
+  Node& pub = swarm.add("IPSL");
+  Node& f = swarm.add("DKRZ");
+  swarm.admit();
+  SampleVersion v = sample(swarm.dir() / "archive", 13, 3, 200 * 1024);
+  const Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  const std::string id = m.instance_id();
+  // The same files in the info dict of a manifest published before torrents were named
+  // after the dataset version.
+  const Manifest old = with_old_torrent_name(m, v.directory);
+  auto info = InfoDict::parse(old.info_dict);
+  REQUIRE(info.ok());
+  REQUIRE(info->name == m.version);
+
+  pub.start();
+  REQUIRE(pub.engine().seed(old, v.directory).ok());
+  f.start();
+  REQUIRE(f.engine().fetch(old, FetchOptions{{pub.endpoint()}, 0}).ok());
+  bool done = swarm.run_until([&] { return f.placed(id); });
+  INFO(describe(f.transfer(id)));
+  REQUIRE(done);
+  const fs::path dir = final_dir(f, m);
+  CHECK(dir == f.data_root() / fs::relative(v.directory, swarm.dir() / "archive"));
+  CHECK(dir.filename() == m.version);
+  expect_same_files(m, v.directory, dir);
+  CHECK_FALSE(fs::exists(f.data_root() / ".staging" / id));
+  CHECK(f.local(id).path == dir.string());
+  CHECK(f.engine().counters().bytes_rehashed == 0);
 }

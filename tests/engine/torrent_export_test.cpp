@@ -78,11 +78,18 @@ TEST_CASE("export_torrent: the manifest's info dict plus verified piece layers, 
   auto info = ti->info_section();
   CHECK(Bytes(info.begin(), info.end()) == m.info_dict);
 
-  // A client given only this file finds every piece of the replica valid.
+  // It downloads into a folder named after the dataset version, not the bare version.
+  CHECK(ti->name() == m.instance_id());
+
+  // A client given only this file finds every piece of the replica valid (in a folder
+  // of the torrent's name: here a link to the replica).
+  const fs::path client = v.directory.parent_path() / ".client";
+  fs::create_directories(client);
+  fs::create_directory_symlink(v.directory, client / ti->name());
   lt::session ses = offline_session();
   lt::add_torrent_params atp;
   atp.ti = ti;
-  atp.save_path = v.directory.parent_path().string();
+  atp.save_path = client.string();
   lt::torrent_handle h = ses.add_torrent(atp);
   bool seeding = test::wait_until([&] { return h.status().state == lt::torrent_status::seeding; }, std::chrono::seconds(60));
   auto st = h.status();

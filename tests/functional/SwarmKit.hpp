@@ -86,9 +86,17 @@ inline std::optional<nlohmann::json> transfer(CliWorld& w, const std::string& ho
 }
 
 // A fetch that became a seed: placed, recorded and served.
+// Whether the node serves kInstance: a loaded seed, or (seeding on demand) a complete
+// copy it holds without a torrent loaded — no transfer row, the DRS directory present
+// and counted in `status` swarm.held.
 inline bool seeding(CliWorld& w, const std::string& home) {
   auto t = transfer(w, home);
-  return t && (*t)["kind"] == "seed" && (*t)["activity"] == "seeding";
+  if (t) return (*t)["kind"] == "seed" && (*t)["activity"] == "seeding";
+  auto r = w.run({"--json", "--home", home, "status"});
+  if (r.exit_code != 0) return false;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || !j.contains("swarm")) return false;
+  return j["swarm"].value("held", 0) >= 1 && std::filesystem::is_directory(version_dir(home));
 }
 
 inline std::string describe(const std::optional<nlohmann::json>& t) { return t ? t->dump() : "no transfer"; }

@@ -181,6 +181,8 @@ TEST_CASE("export-torrent writes a standard v2 .torrent whose info-hash is the m
     CHECK(root.size() == 32);
     CHECK(hashes.as_string().size() % 32 == 0);
   }
+  // Named after the dataset version: a client downloads it into a folder that says what it is.
+  CHECK(info->find("name")->as_string() == id);
   CHECK(info->find("meta version")->as_int() == 2);
   CHECK(info->find("private")->as_int() == 1);
 

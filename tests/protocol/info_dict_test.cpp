@@ -59,6 +59,34 @@ TEST_CASE("a v2 info dict with nested directories parses and matches its manifes
   CHECK(parsed->matches(other_version).error().reason == "info_dict_mismatch");
 }
 
+TEST_CASE("the torrent name: the instance id for new manifests, the bare version still valid") {
+  BValue::Dict tree{{"a.nc", file_entry(100, 'a')}};
+  Manifest m = manifest_for({{"a.nc", 100}}, {});
+  m.dataset_id = "CMIP6.CMIP.IPSL.IPSL-CM6A-LR.historical.r1i1p1f1.Amon.tas.gr";
+  CHECK(torrent_name(m) == "CMIP6.CMIP.IPSL.IPSL-CM6A-LR.historical.r1i1p1f1.Amon.tas.gr.v20190101");
+  CHECK(torrent_name(m) == m.instance_id());
+
+  auto named = InfoDict::parse(bencode(info(tree, torrent_name(m))));
+  REQUIRE(named.ok());
+  CHECK(named->name == m.instance_id());
+  CHECK(named->matches(m).ok());
+  auto old_style = InfoDict::parse(bencode(info(tree, "v20190101")));
+  REQUIRE(old_style.ok());
+  CHECK(old_style->matches(m).ok());
+
+  // Another dataset's or version's name is refused.
+  Manifest other = m;
+  other.dataset_id = "CMIP6.CMIP.IPSL.IPSL-CM6A-LR.historical.r2i1p1f1.Amon.tas.gr";
+  CHECK(named->matches(other).error().reason == "info_dict_mismatch");
+  Manifest newer = m;
+  newer.version = "v20200101";
+  CHECK(named->matches(newer).error().reason == "info_dict_mismatch");
+  CHECK(old_style->matches(newer).error().reason == "info_dict_mismatch");
+  auto foreign = InfoDict::parse(bencode(info(tree, "my-download")));
+  REQUIRE(foreign.ok());
+  CHECK(foreign->matches(m).error().reason == "info_dict_mismatch");
+}
+
 TEST_CASE("hostile info dicts are refused with named reasons") {
   auto reason = [](const BValue& v) {
     auto r = InfoDict::parse(bencode(v));

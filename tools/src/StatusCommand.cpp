@@ -28,6 +28,13 @@ int print_live_status(const StatusAnswer& s, std::ostream& out) {
       << " (stored " << g.records_stored << ", duplicate " << g.records_duplicate << ", waiting for a gap "
       << g.records_parked << "); " << human_bytes(g.bytes_sent) << " sent, " << human_bytes(g.bytes_received)
       << " received\n";
+  if (s.swarm) {
+    const auto& w = *s.swarm;
+    out << "swarm     " << w.listen << "; " << w.held << " versions held, " << w.loaded << " loaded (" << w.fetching
+        << " fetching, " << w.seeding << " seeding, " << w.paused << " paused); " << w.on_demand_loads
+        << " loaded on a peer's request; foreign peers: " << w.foreign_refused << " refused, " << w.foreign_served
+        << " served, " << w.foreign_dials_refused << " dials refused\n";
+  }
   const auto& p = s.pipeline;
   out << "ingest    " << p.written_records << " records written in " << p.write_groups << " commits, " << p.queued_records
       << " queued" << (p.saturated ? " (reading from peers paused until the writer catches up)" : "") << "\n";

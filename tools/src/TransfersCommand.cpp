@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "Commands.hpp"
@@ -77,9 +78,13 @@ int run_transfers(Context& ctx, const TransfersOptions& o, std::ostream& out) {
   for (const auto& x : answer->transfers) {
     if (x.kind == "seed" && !o.all) continue;
     ++shown;
-    std::string progress = human_bytes(x.bytes_done) + " / " + human_bytes(x.bytes_total);
-    if (tty && x.bytes_total > 0) progress = render_bar(x.bytes_done, x.bytes_total, 20) + " " + progress;
-    else if (x.bytes_total > 0) progress += " (" + std::to_string(x.bytes_done * 100 / x.bytes_total) + "%)";
+    // Each byte once: received (merkle-checked pieces) and linked (from an earlier
+    // local version) add up to at most the total.
+    const std::uint64_t done = std::min(x.bytes_done, x.bytes_total);
+    std::string progress = human_bytes(done) + " / " + human_bytes(x.bytes_total);
+    if (tty && x.bytes_total > 0) progress = render_bar(done, x.bytes_total, 20) + " " + progress;
+    else if (x.bytes_total > 0) progress += " (" + std::to_string(done * 100 / x.bytes_total) + "%)";
+    if (x.bytes_linked > 0) progress += ", " + human_bytes(x.bytes_linked) + " linked";
     t.add({x.instance_id, x.activity.empty() ? x.state : x.activity, progress,
            rate(x.download_rate) + " / " + rate(x.upload_rate), std::to_string(x.peers), eta(x.eta_s), x.last_error});
   }

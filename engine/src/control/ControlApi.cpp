@@ -190,7 +190,11 @@ json StatusAnswer::to_json() const {
               {"rule_round_last_judged", pipeline.rule_round_last_judged}}}};
   if (swarm)
     j["swarm"] = {{"listen", swarm->listen},       {"fetching", swarm->fetching}, {"seeding", swarm->seeding},
-                  {"paused", swarm->paused},       {"placed", swarm->placed},     {"banned_peers", swarm->banned_peers}};
+                  {"paused", swarm->paused},       {"placed", swarm->placed},     {"banned_peers", swarm->banned_peers},
+                  {"held", swarm->held},           {"loaded", swarm->loaded},     {"on_demand_loads", swarm->on_demand_loads},
+                  {"full_checks", swarm->full_checks},
+                  {"foreign_refused", swarm->foreign_refused}, {"foreign_served", swarm->foreign_served},
+                  {"foreign_dials_refused", swarm->foreign_dials_refused}};
   return j;
 }
 
@@ -239,6 +243,13 @@ Result<StatusAnswer> StatusAnswer::from_json(const json& j) {
       sw.paused = w->value("paused", std::uint64_t{0});
       sw.placed = w->value("placed", std::uint64_t{0});
       sw.banned_peers = w->value("banned_peers", std::vector<std::string>{});
+      sw.held = w->value("held", std::uint64_t{0});
+      sw.loaded = w->value("loaded", std::uint64_t{0});
+      sw.on_demand_loads = w->value("on_demand_loads", std::uint64_t{0});
+      sw.full_checks = w->value("full_checks", std::uint64_t{0});
+      sw.foreign_refused = w->value("foreign_refused", std::uint64_t{0});
+      sw.foreign_served = w->value("foreign_served", std::uint64_t{0});
+      sw.foreign_dials_refused = w->value("foreign_dials_refused", std::uint64_t{0});
       s.swarm = std::move(sw);
     }
     s.subscriptions = j.value("subscriptions", std::uint64_t{0});
@@ -348,6 +359,8 @@ json TransfersAnswer::to_json() const {
                     {"bytes_downloaded", t.bytes_downloaded},
                     {"bytes_uploaded", t.bytes_uploaded},
                     {"bytes_linked", t.bytes_linked},
+                    {"bytes_received", t.bytes_received},
+                    {"bytes_verified", t.bytes_verified},
                     {"download_rate", t.download_rate},
                     {"upload_rate", t.upload_rate},
                     {"peers", t.peers},
@@ -363,7 +376,8 @@ json TransfersAnswer::to_json() const {
     j["counters"] = {{"placed", c.placed},           {"verify_failures", c.verify_failures},
                      {"local_faults", c.local_faults}, {"hash_failures", c.hash_failures},
                      {"file_errors", c.file_errors},   {"stall_restarts", c.stall_restarts},
-                     {"banned_peers", c.banned_peers}};
+                     {"banned_peers", c.banned_peers},
+                     {"bytes_rehashed", c.bytes_rehashed}, {"bytes_trusted", c.bytes_trusted}};
     j["swarm_listen"] = swarm_listen;
   }
   if (total) j["total"] = *total;
@@ -386,6 +400,8 @@ Result<TransfersAnswer> TransfersAnswer::from_json(const json& j) {
       t.bytes_downloaded = x.value("bytes_downloaded", std::uint64_t{0});
       t.bytes_uploaded = x.value("bytes_uploaded", std::uint64_t{0});
       t.bytes_linked = x.value("bytes_linked", std::uint64_t{0});
+      t.bytes_received = x.value("bytes_received", std::uint64_t{0});
+      t.bytes_verified = x.value("bytes_verified", std::uint64_t{0});
       t.download_rate = x.value("download_rate", std::int64_t{0});
       t.upload_rate = x.value("upload_rate", std::int64_t{0});
       t.peers = x.value("peers", 0);
@@ -406,6 +422,8 @@ Result<TransfersAnswer> TransfersAnswer::from_json(const json& j) {
       s.file_errors = c->value("file_errors", std::uint64_t{0});
       s.stall_restarts = c->value("stall_restarts", std::uint64_t{0});
       s.banned_peers = c->value("banned_peers", std::vector<std::string>{});
+      s.bytes_rehashed = c->value("bytes_rehashed", std::uint64_t{0});
+      s.bytes_trusted = c->value("bytes_trusted", std::uint64_t{0});
       a.counters = std::move(s);
     }
     a.swarm_listen = j.value("swarm_listen", std::string());

@@ -199,8 +199,29 @@ std::string render_node_metrics(const NodeMetricsInputs& in) {
       m.counter("fedswarm_swarm_disk_errors_total", "File errors of the swarm (disk full, I/O errors).")
           .sample(t.file_errors);
       m.counter("fedswarm_swarm_stall_restarts_total", "Stalled transfers restarted.").sample(t.stall_restarts);
+      m.counter("fedswarm_swarm_placement_bytes_total",
+                "Bytes placed, by check: read again for their SHA-256, or trusted from libtorrent's merkle checks.")
+          .sample(t.bytes_rehashed, {{"check", "rehashed"}})
+          .sample(t.bytes_trusted, {{"check", "trusted"}});
       m.gauge("fedswarm_swarm_banned_peers", "Swarm peers banned for bad data.")
           .sample(static_cast<std::uint64_t>(t.banned_peers.size()));
+      m.gauge("fedswarm_swarm_held_versions", "Complete local versions that can be served (seeding on demand).")
+          .sample(t.held);
+      m.gauge("fedswarm_swarm_loaded_torrents", "Torrents loaded in the libtorrent session (fetches and seeds).")
+          .sample(t.loaded);
+      m.counter("fedswarm_swarm_seed_loads_total",
+                "Seeds loaded, by cause: a peer's request (on demand), or a full read of a version without stored trees.")
+          .sample(t.on_demand_loads, {{"cause", "request"}})
+          .sample(t.full_checks, {{"cause", "full_check"}});
+      m.counter("fedswarm_swarm_seed_unloads_total", "Seeds unloaded, by cause: idle, or evicted for room.")
+          .sample(t.idle_unloads, {{"cause", "idle"}})
+          .sample(t.evictions, {{"cause", "evicted"}});
+      m.counter("fedswarm_swarm_foreign_connections_total",
+                "Connections of non-members at the swarm port: refused (peers = members), served (peers = anyone), "
+                "and dials to them closed (they are never dialled).")
+          .sample(t.foreign_refused, {{"outcome", "refused"}})
+          .sample(t.foreign_served, {{"outcome", "served"}})
+          .sample(t.foreign_dials_refused, {{"outcome", "dial_refused"}});
     }
     const ComplianceSummary& c = v->compliance;
     m.gauge("fedswarm_compliance_versions", "Versions by their Tier-1 rule status.")

@@ -68,7 +68,8 @@ Status check_known(const toml::table& root, const std::filesystem::path& file) {
       {"network", {"listen", "swarm_port"}},
       {"gossip", {"interval_ms", "fanout", "batch_bytes", "suspect_after_ms", "down_after_ms", "handshake_timeout_ms",
                   "backoff_max_ms", "verify_threads"}},
-      {"swarm", {"upload_rate_limit", "download_rate_limit"}},
+      {"swarm", {"upload_rate_limit", "download_rate_limit", "peers", "foreign_upload_rate_limit", "seed_idle_s",
+                 "max_active_torrents"}},
       {"policy", {"grace_seconds", "max_claim_seconds", "retry_after_seconds", "superseded_needs_copy",
                   "claim_base_seconds", "deadline_slack", "min_rate", "surplus_settle_seconds", "evaluate_interval_ms"}},
       {"retraction", {"action"}},
@@ -208,8 +209,18 @@ Result<Config> Config::load(const std::filesystem::path& file, const std::filesy
   if (c.down_after_ms <= c.suspect_after_ms)
     return bad_value(file, "gossip.down_after_ms", "a number of milliseconds larger than gossip.suspect_after_ms");
 
+  if (auto peers = root["swarm"]["peers"]) {
+    auto v = peers.value<std::string>();
+    if (!v || (*v != "members" && *v != "anyone"))
+      return bad_value(file, "swarm.peers",
+                       "\"members\" (only the roster's nodes may connect) or \"anyone\" (public data)");
+    c.swarm_peers_anyone = *v == "anyone";
+  }
+  FEDSWARM_TRY(read_uint(root, file, "swarm", "seed_idle_s", c.seed_idle_s));
+  FEDSWARM_TRY(read_uint(root, file, "swarm", "max_active_torrents", c.max_active_torrents));
   for (auto [key, out] : {std::pair{"upload_rate_limit", &c.upload_rate_limit},
-                          std::pair{"download_rate_limit", &c.download_rate_limit}}) {
+                          std::pair{"download_rate_limit", &c.download_rate_limit},
+                          std::pair{"foreign_upload_rate_limit", &c.foreign_upload_rate_limit}}) {
     auto node = root["swarm"][key];
     if (!node) continue;
     auto rate = node.value<std::int64_t>();
@@ -343,7 +354,18 @@ std::string Config::render_toml() const {
     << "# Payload rate limits over all swarm peers together, in bytes per second (0: unlimited).\n"
     << "# They apply to every peer, on loopback and private networks too.\n"
     << "upload_rate_limit = " << upload_rate_limit << "\n"
-    << "download_rate_limit = " << download_rate_limit << "\n\n"
+    << "download_rate_limit = " << download_rate_limit << "\n"
+    << "# Who may connect to the swarm port: \"members\" (the roster's nodes only: an IP\n"
+    << "# filter refreshed with each roster; others are refused, counted and logged) or\n"
+    << "# \"anyone\" (public data: others are served, counted, never dialled, and limited to\n"
+    << "# foreign_upload_rate_limit bytes per second, 0: only upload_rate_limit).\n"
+    << "peers = \"" << (swarm_peers_anyone ? "anyone" : "members") << "\"\n"
+    << "foreign_upload_rate_limit = " << foreign_upload_rate_limit << "\n"
+    << "# Seeding on demand: a held version is loaded when a peer asks for it, and leaves\n"
+    << "# the session after seed_idle_s seconds without a peer (0: never); at most\n"
+    << "# max_active_torrents versions (fetches included) are loaded at once (0: no limit).\n"
+    << "seed_idle_s = " << seed_idle_s << "\n"
+    << "max_active_torrents = " << max_active_torrents << "\n\n"
     << "[policy]\n"
     << "# The one-Tier-1-copy rule (Tier-1 nodes act on it; every node reports it in\n"
     << "# `compliance` and `health`). These four must be the same at every Tier-1 node:\n"

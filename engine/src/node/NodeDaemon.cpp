@@ -551,8 +551,15 @@ struct NodeDaemon::Impl {
   Result<StatusAnswer> status() {
     FEDSWARM_ASSIGN_OR_RETURN(StatusAnswer s, on_io([this] { return status_io(); }));
     const auto v = replication->fresh_view();
-    if (v->has_swarm)
-      s.swarm = SwarmStatus{v->swarm_listen, v->fetching, v->seeding, v->paused, v->totals.placed, v->totals.banned_peers};
+    if (v->has_swarm) {
+      const SwarmTotals& t = v->totals;
+      s.swarm = SwarmStatus{v->swarm_listen, v->fetching,       v->seeding,         v->paused,
+                            t.placed,        t.banned_peers,    t.held,             t.loaded,
+                            t.on_demand_loads, t.full_checks,   t.foreign_refused,  t.foreign_served,
+                            t.foreign_dials_refused};
+      // A foreign address at the swarm port is refused like a bad record: health lists it.
+      if (t.foreign_refused > 0) s.refused["swarm_foreign_peer"] = t.foreign_refused;
+    }
     s.subscriptions = v->subscriptions;
     s.capacity = v->capacity;
     s.pipeline.rule_rebuilding = v->rule_rebuilding;

@@ -3,8 +3,8 @@
 // (storage/FileHasher, in the same read pass as SHA-256 and xxh3), so publishing reads
 // every byte once.
 //
-// The torrent is v2-only and private; its name is the version string and each file
-// is "<name>/<relative path>". The piece length is libtorrent's automatic choice for
+// The torrent is v2-only and private; its name is the caller's (the Publisher gives
+// torrent_name(manifest), the instance id) and each file is "<name>/<relative path>". The piece length is libtorrent's automatic choice for
 // the file set (`auto_piece_length`), which the caller must hash with before calling
 // `build_info_dict`. The result is byte-identical to what lt::set_piece_hashes would
 // produce for the same files (tests/engine/info_dict_builder_test.cpp checks this).

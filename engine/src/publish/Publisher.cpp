@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "publish/InfoDictBuilder.hpp"
+#include "fedswarm/protocol/InfoDict.hpp"
 #include "fedswarm/protocol/Limits.hpp"
 #include "fedswarm/protocol/PathRules.hpp"
 #include "fedswarm/protocol/RecordValidator.hpp"
@@ -201,7 +202,10 @@ class Run {
     const std::string dir = v.directory.string();
     std::vector<InfoDictInput> inputs;
     for (const auto& f : v.files) inputs.push_back({f.path, f.size, {}});
-    auto piece_length = auto_piece_length(v.id.version, inputs);
+    // The torrent is named after the dataset version (torrent_name): an exported
+    // torrent downloads into a folder that says what it holds.
+    const std::string name = v.id.dataset.id + "." + v.id.version;
+    auto piece_length = auto_piece_length(name, inputs);
     if (!piece_length) {
       fail(piece_length.error().with_context(dir));
       for (const auto& f : v.files) skip_progress(f.size);
@@ -248,7 +252,7 @@ class Run {
     if (report_.errors.size() != errors_before) return {};
     add_descriptive_facets(descriptive, m, dir, report_.warnings);
 
-    auto info = build_info_dict(m.version, *piece_length, inputs);
+    auto info = build_info_dict(torrent_name(m), *piece_length, inputs);
     if (!info) {
       fail(info.error().with_context(dir));
       return {};

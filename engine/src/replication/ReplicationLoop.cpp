@@ -11,6 +11,7 @@
 
 #include "fedswarm/engine/SubscriptionStore.hpp"
 #include "fedswarm/protocol/RecordValidator.hpp"
+#include "links/LinkTable.hpp"
 #include "replication/DropLocalCopy.hpp"
 #include "replication/RetractionActions.hpp"
 #include "replication/SubscriptionPlanner.hpp"
@@ -52,6 +53,8 @@ TransferRow row_of(const TransferInfo& t) {
   r.bytes_downloaded = t.bytes_downloaded;
   r.bytes_uploaded = t.bytes_uploaded;
   r.bytes_linked = t.bytes_linked;
+  r.bytes_received = t.bytes_received;
+  r.bytes_verified = t.bytes_verified;
   r.download_rate = t.download_rate;
   r.upload_rate = t.upload_rate;
   r.peers = t.peers;
@@ -127,6 +130,10 @@ struct ReplicationLoop::State {
     so.projects = &home.projects();
     so.upload_rate_limit = config.upload_rate_limit;
     so.download_rate_limit = config.download_rate_limit;
+    so.seed_idle = std::chrono::seconds(config.seed_idle_s);
+    so.max_active_torrents = config.max_active_torrents;
+    so.peers_anyone = config.swarm_peers_anyone;
+    so.foreign_upload_rate_limit = config.foreign_upload_rate_limit;
     // A first start has no clean-stop marker either; only staged data makes it matter.
     const auto staging = config.data_root / ".staging";
     bool staged = false;
@@ -148,6 +155,15 @@ struct ReplicationLoop::State {
       log->error("finishing interrupted deletions: {}", done.error().message);
     else
       for (const auto& id : *done) log->info("finished the interrupted deletion of {}", id);
+    // Who may connect, from the stored roster until the first liveness report.
+    if (auto roster = catalog.roster(); roster && *roster) {
+      std::vector<std::string> eps;
+      for (const auto& m : (*roster)->members)
+        if (!m.endpoints.empty() && m.swarm_port != 0)
+          if (auto hp = split_host_port(m.endpoints.front()))
+            eps.push_back(hp->first + ":" + std::to_string(m.swarm_port));
+      set_members(std::move(eps));
+    }
     auto restored = swarm->restore();
     if (!restored) return std::move(restored).error();
     for (const auto& e : restored->errors) log->warn("not resumed: {}", e.message);
@@ -245,6 +261,17 @@ struct ReplicationLoop::State {
   }
 
   // --- the swarm -------------------------------------------------------------------------------
+
+  // The swarm's IP filter (or, with peers = anyone, who counts as foreign) follows the
+  // roster; a name that does not resolve is logged once per distinct set.
+  void set_members(const std::vector<std::string>& endpoints) {
+    std::string unresolved = swarm->set_members(endpoints);
+    if (!unresolved.empty() && unresolved != members_unresolved)
+      log->warn("swarm: cannot resolve {} (roster endpoints); those members cannot connect to the swarm port until "
+                "their names resolve", unresolved);
+    members_unresolved = std::move(unresolved);
+  }
+  std::string members_unresolved;
 
   void poll_swarm() {
     if (!swarm || stopping) return;
@@ -411,8 +438,11 @@ struct ReplicationLoop::State {
         v->transfers.push_back(row_of(t));
       }
       const auto c = swarm->counters();
-      v->totals = {c.placed, c.verify_failures, c.local_faults, c.hash_failures, c.file_errors, c.stall_restarts,
-                   c.banned_peers};
+      v->totals = {c.placed,         c.verify_failures, c.local_faults,     c.hash_failures,
+                   c.file_errors,    c.stall_restarts,  c.banned_peers,     c.bytes_rehashed,
+                   c.bytes_trusted,  c.held,            c.loaded,           c.on_demand_loads,
+                   c.on_demand_misses, c.idle_unloads,  c.evictions,        c.full_checks,
+                   c.foreign_refused, c.foreign_served, c.foreign_dials_refused};
     }
     v->subscriptions = subscriptions.size();
     v->data_root_free = TierOneDuty::free_bytes(config.data_root);
@@ -533,6 +563,7 @@ void ReplicationLoop::liveness(LivenessMap map, bool settled, std::vector<std::s
     s->liveness = std::move(map);
     s->settled = settled;
     s->peers = std::move(swarm_peers);
+    if (s->swarm) s->set_members(s->peers);
     if (moved) s->rule_soon();
   });
 }

@@ -46,6 +46,21 @@ PlacementOutcome mismatch(const ManifestFile& f, std::string reason, std::string
   return o;
 }
 
+// A file libtorrent verified block by block in this run: only its size (a file
+// truncated or replaced since) is checked before the fsync.
+PlacementOutcome check_trusted(const ManifestFile& f, const fs::path& p) {
+  std::error_code ec;
+  const std::uint64_t size = fs::file_size(p, ec);
+  if (ec) return mismatch(f, "file_unreadable", f.path + ": " + ec.message());
+  if (size != f.size)
+    return mismatch(f, "size_mismatch",
+                    f.path + " has " + std::to_string(size) + " bytes, the manifest says " + std::to_string(f.size));
+  if (auto st = fsync_file(p); !st) return failure(Kind::error, st.error().reason, st.error().message);
+  PlacementOutcome ok;
+  ok.kind = Kind::placed;
+  return ok;
+}
+
 PlacementOutcome verify_one(const ManifestFile& f, const fs::path& p, FileHasher& hasher) {
   auto digest = hasher.hash(p, 0);
   if (!digest) return mismatch(f, "file_unreadable", f.path + ": " + digest.error().message);
@@ -65,10 +80,12 @@ PlacementOutcome verify_one(const ManifestFile& f, const fs::path& p, FileHasher
 // typically a few large files, and one SHA-256 stream per file is CPU-bound while the
 // fsyncs wait on the disk; one after the other, they add up to the time between "last
 // piece received" and "placed".
-PlacementOutcome verify_files(const Manifest& m, const fs::path& dir, const std::atomic<bool>& cancel,
-                              std::set<fs::path>& dirs) {
+PlacementOutcome verify_files(const Manifest& m, const fs::path& dir, const std::set<std::string>& trusted,
+                              const std::atomic<bool>& cancel, std::set<fs::path>& dirs, std::uint64_t& rehashed,
+                              std::uint64_t& trusted_bytes) {
   const std::size_t n = m.files.size();
   std::vector<PlacementOutcome> results(n);
+  std::vector<char> hashed(n, 0);
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     FileHasher hasher;
@@ -77,7 +94,13 @@ PlacementOutcome verify_files(const Manifest& m, const fs::path& dir, const std:
         results[i] = failure(Kind::cancelled, "cancelled", "the engine is stopping");
         continue;
       }
-      results[i] = verify_one(m.files[i], dir / m.files[i].path, hasher);
+      const ManifestFile& f = m.files[i];
+      if (trusted.count(f.path)) {
+        results[i] = check_trusted(f, dir / f.path);
+      } else {
+        hashed[i] = 1;
+        results[i] = verify_one(f, dir / f.path, hasher);
+      }
     }
   };
   const std::size_t threads = std::min<std::size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
@@ -85,6 +108,10 @@ PlacementOutcome verify_files(const Manifest& m, const fs::path& dir, const std:
   for (std::size_t i = 1; i < threads; ++i) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (results[i].kind == Kind::cancelled) continue;
+    (hashed[i] ? rehashed : trusted_bytes) += m.files[i].size;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (results[i].kind != Kind::placed) return results[i];
     fs::path p = dir / m.files[i].path;
@@ -108,7 +135,17 @@ PlacementOutcome place_version(const PlacementJob& job, Catalog& catalog, const 
   if (!job.adopt)
     if (auto st = link_files(staged, job.links); !st) return failure(Kind::error, st.error().reason, st.error().message);
   std::set<fs::path> dirs;
-  PlacementOutcome checked = verify_files(m, source, cancel, dirs);
+  // An adopted directory was placed by an earlier run; linked files were never seen
+  // by libtorrent: both are read again whatever the engine says.
+  std::set<std::string> trusted;
+  if (!job.adopt) {
+    trusted = job.trusted;
+    for (const auto& l : job.links) trusted.erase(l.path);
+  }
+  std::uint64_t rehashed = 0, trusted_bytes = 0;
+  PlacementOutcome checked = verify_files(m, source, trusted, cancel, dirs, rehashed, trusted_bytes);
+  checked.bytes_rehashed = rehashed;
+  checked.bytes_trusted = trusted_bytes;
   if (checked.kind == Kind::verify_failed) {
     if (job.adopt)
       return failure(Kind::error, "destination_mismatch",
@@ -156,6 +193,8 @@ PlacementOutcome place_version(const PlacementJob& job, Catalog& catalog, const 
   ReplicaRecord record{m.dataset_id, m.version, ReplicaState::complete, job.now};
   PlacementOutcome out;
   out.kind = Kind::placed;
+  out.bytes_rehashed = rehashed;
+  out.bytes_trusted = trusted_bytes;
   auto env = catalog.append_local(key, RecordKind::replica, record.encode(), job.now, &local);
   if (env) {
     out.record_seq = env->seq;

@@ -2,8 +2,9 @@
 // replica in the DRS tree (DESIGN §5), in crash-safe order:
 //   0. the files not downloaded because an earlier local version holds the same bytes
 //      (`links`, see StagingArea.hpp) are linked into the staged directory;
-//   1. every file of the manifest: size and SHA-256 checked, then fsynced; every
-//      directory of the version fsynced;
+//   1. every file of the manifest: size checked, SHA-256 checked unless the file is
+//      in `trusted` (every piece verified by libtorrent in this run: one hash pass),
+//      then fsynced; every directory of the version fsynced;
 //   2. one rename of `<staging_root>/<version>` to `<data_root>/<DRS path>/<version>`
 //      (parents created), then both parents fsynced;
 //   3. one catalog transaction: the LocalReplica `complete` (path, resume data) and a
@@ -32,6 +33,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "swarm/StagingArea.hpp"
@@ -52,6 +54,10 @@ struct PlacementJob {
   // On a mismatch, leave libtorrent's staged files for a re-check (the engine holds the
   // merkle trees in resume data) instead of deleting the staging root.
   bool keep_staging_on_mismatch = false;
+  // Manifest paths of files whose every piece libtorrent verified against the signed
+  // merkle roots in this run (after the pause confirmed their writes): size checked and
+  // fsynced, not read again. Ignored with `adopt` and for `links`.
+  std::set<std::string> trusted;
 };
 
 struct PlacementOutcome {
@@ -63,6 +69,8 @@ struct PlacementOutcome {
   bool linked = false;        // verify_failed: that file was linked from an earlier local version
   std::uint64_t record_seq = 0;
   std::string record_error;   // the replica record was refused (placed anyway)
+  std::uint64_t bytes_rehashed = 0;  // read for their SHA-256 (whatever the outcome)
+  std::uint64_t bytes_trusted = 0;   // files of `trusted` checked by size only
 };
 
 PlacementOutcome place_version(const PlacementJob& job, Catalog& catalog, const SigningKey& key,

@@ -1,7 +1,13 @@
 #include "swarm/SwarmEngine.hpp"
 
 #include <libtorrent/alert_types.hpp>
+#include <libtorrent/create_torrent.hpp>
+#include <libtorrent/peer_class.hpp>
 #include <libtorrent/session_params.hpp>
+#include <libtorrent/torrent_flags.hpp>
+
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <limits>
@@ -25,9 +31,73 @@ std::string_view to_string(SwarmEvent::Type t) {
     case SwarmEvent::Type::paused: return "paused";
     case SwarmEvent::Type::seed_damaged: return "seed_damaged";
     case SwarmEvent::Type::peer_banned: return "peer_banned";
+    case SwarmEvent::Type::foreign_peer: return "foreign_peer";
   }
   return "?";
 }
+
+namespace {
+
+// libtorrent 2.0.8 refuses every incoming connection while its session holds no torrent
+// (before it asks plugins about unknown ones), and while none is unpaused unless
+// incoming_starts_queued_torrents is set. A node that loads seeds on demand may hold
+// none: this paused, private, never-announced torrent of one absent byte keeps the
+// session open to handshakes. It is not a transfer and never touches the disk.
+Status add_sentinel(lt::session& session, const fs::path& save_path) {
+  try {
+    lt::file_storage files;
+    files.add_file("fedswarm-sentinel/never-downloaded", 1);
+    lt::create_torrent ct(files, 16 * 1024, lt::create_torrent::v1_only);
+    ct.set_hash(lt::piece_index_t(0), lt::hasher("fedswarm sentinel").final());
+    ct.set_priv(true);
+    std::vector<char> buf;
+    lt::bencode(std::back_inserter(buf), ct.generate());
+    lt::add_torrent_params p;
+    p.ti = std::make_shared<lt::torrent_info>(buf, lt::from_span);
+    p.save_path = save_path.string();
+    p.flags = (p.flags & ~lt::torrent_flags::auto_managed) | lt::torrent_flags::paused | lt::torrent_flags::upload_mode;
+    lt::error_code ec;
+    session.add_torrent(std::move(p), ec);
+    if (ec) return make_error(Errc::io, "swarm_session", "cannot add the session's sentinel torrent: " + ec.message());
+  } catch (const std::exception& e) {
+    return make_error(Errc::io, "swarm_session", std::string("cannot build the session's sentinel torrent: ") + e.what());
+  }
+  return {};
+}
+
+// The addresses of "host:port" endpoints; names are resolved (blocking).
+std::set<lt::address> addresses_of(const std::vector<std::string>& endpoints, std::string& unresolved) {
+  std::set<lt::address> out;
+  for (const auto& e : endpoints) {
+    auto colon = e.rfind(':');
+    std::string host = colon == std::string::npos ? e : e.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    lt::error_code ec;
+    lt::address a = lt::make_address(host, ec);
+    if (!ec) {
+      out.insert(a);
+      continue;
+    }
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res) {
+      unresolved += (unresolved.empty() ? "" : ", ") + host;
+      continue;
+    }
+    for (addrinfo* r = res; r; r = r->ai_next) {
+      char text[NI_MAXHOST];
+      if (::getnameinfo(r->ai_addr, r->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0) {
+        lt::address ra = lt::make_address(text, ec);
+        if (!ec) out.insert(ra);
+      }
+    }
+    ::freeaddrinfo(res);
+  }
+  return out;
+}
+
+}  // namespace
 
 // --- public API --------------------------------------------------------------------
 
@@ -63,6 +133,18 @@ Result<std::unique_ptr<SwarmEngine>> SwarmEngine::start(SwarmEngineOptions optio
     return make_error(Errc::io, "swarm_session", std::string("cannot start the libtorrent session: ") + e.what());
   }
   im.session->set_peer_class_filter(global_peer_class_filter());
+  im.foreign_class = im.session->create_peer_class("foreign");
+  {
+    lt::peer_class_info info = im.session->get_peer_class(im.foreign_class);
+    info.upload_limit = static_cast<int>(std::min<std::int64_t>(im.opt.foreign_upload_rate_limit, std::numeric_limits<int>::max()));
+    info.ignore_unchoke_slots = true;
+    im.session->set_peer_class(im.foreign_class, info);
+  }
+  Impl* gate_owner = &im;
+  im.gate = std::make_shared<SwarmGate>(
+      [gate_owner](const lt::sha1_hash& h, const lt::address& from) { return gate_owner->load_on_demand(h, from); });
+  im.session->add_extension(im.gate);
+  FEDSWARM_TRY(add_sentinel(*im.session, im.opt.data_root));
 
   const std::string where = endpoint_string(ip, im.opt.port);
   const auto deadline = SteadyClock::now() + im.opt.start_timeout;
@@ -113,11 +195,13 @@ Status SwarmEngine::seed(const Manifest& manifest, const fs::path& version_dir) 
   FEDSWARM_ASSIGN_OR_RETURN(std::optional<LocalReplica> local, im.opt.catalog->local(id));
   Transfer& t = im.create(manifest, std::move(torrent), TransferKind::seed);
   t.seed_dir = version_dir;
+  t.last_active = SteadyClock::now();
   if (local && local->state == LocalState::complete && local->path == version_dir.string()) t.resume = local->resume_data;
   if (auto st = im.add_seed(t); !st) {
     im.forget(id);
     return st;
   }
+  if (local && local->state == LocalState::complete && local->path == version_dir.string()) im.hold(id, manifest);
   return {};
 }
 
@@ -191,10 +275,22 @@ Result<RestoreReport> SwarmEngine::restore() {
       // A crash after placement's catalog commit leaves its staging root behind.
       std::error_code ec;
       fs::remove_all(im.opt.data_root / ".staging" / l.instance_id, ec);
+      {
+        std::lock_guard lock(im.held_mu);
+        if (im.held_ids.count(l.instance_id)) continue;
+      }
+      // Held, not loaded: a peer's handshake loads it. Without stored trees it is
+      // checked once in the background, so that it can be served.
+      im.hold(l.instance_id, *m);
+      if (l.resume_data.empty()) {
+        std::lock_guard lock(im.demand_mu);
+        im.needs_check.push_back(l.instance_id);
+      }
+      ++report.seeding;
+      continue;
     }
-    Status st = want_seed ? seed(*m, l.path) : fetch(*m);
+    Status st = fetch(*m);
     if (!st) report.errors.push_back(st.error().with_context(l.instance_id));
-    else if (want_seed) ++report.seeding;
     else ++report.fetching;
   }
   return report;
@@ -223,6 +319,7 @@ Status SwarmEngine::remove(std::string_view instance_id) {
   Impl& im = *impl_;
   FEDSWARM_TRY(im.usable());
   im.pending_peers.erase(std::string(instance_id));
+  im.unhold(std::string(instance_id));
   Transfer* t = im.find(instance_id);
   if (!t) return {};
   if (t->handle.is_valid()) {
@@ -283,6 +380,7 @@ std::vector<SwarmEvent> SwarmEngine::poll() {
   im.handle_alerts();
   for (auto& done : im.worker->take_completions()) done();
   im.tick();
+  for (auto& n : im.gate->take_notes()) im.on_foreign(n.address, n.what);
   return std::exchange(im.events, {});
 }
 
@@ -300,10 +398,14 @@ std::vector<TransferInfo> SwarmEngine::transfers() const {
     r.kind = t.kind;
     r.state = t.state;
     r.bytes_total = t.manifest.total_size();
-    r.bytes_done = t.state == LocalState::complete ? r.bytes_total : t.bytes_done;
+    const bool complete = t.state == LocalState::complete;
+    // Progress counts each byte once: linked files are not in the torrent's wanted
+    // pieces of a fetch, and a seed (whose torrent wants every piece) is simply done.
+    r.bytes_linked = std::min(t.linked, r.bytes_total);
+    r.bytes_done = complete ? r.bytes_total : std::min(t.bytes_done, r.bytes_total);
+    r.bytes_verified = complete ? r.bytes_total : 0;
     r.bytes_downloaded = t.downloaded_before;
     r.bytes_uploaded = t.uploaded_before;
-    r.bytes_linked = t.linked;
     r.verify_failures = t.verify_failures;
     r.local_faults = t.local_faults;
     r.hash_failures = t.hash_failures;
@@ -312,7 +414,7 @@ std::vector<TransferInfo> SwarmEngine::transfers() const {
     r.activity = t.activity;
     if (auto it = status.find(t.handle); t.handle.is_valid() && it != status.end()) {
       const lt::torrent_status& st = it->second;
-      r.bytes_done = static_cast<std::uint64_t>(st.total_wanted_done) + t.linked;
+      if (!complete) r.bytes_done = std::min(r.bytes_total, static_cast<std::uint64_t>(st.total_wanted_done) + r.bytes_linked);
       r.bytes_downloaded += static_cast<std::uint64_t>(st.total_payload_download);
       r.bytes_uploaded += static_cast<std::uint64_t>(st.total_payload_upload);
       r.download_rate = st.download_payload_rate;
@@ -322,6 +424,7 @@ std::vector<TransferInfo> SwarmEngine::transfers() const {
       if (st.download_payload_rate > 0 && r.bytes_total > r.bytes_done)
         r.eta_seconds = static_cast<std::int64_t>((r.bytes_total - r.bytes_done) / static_cast<std::uint64_t>(st.download_payload_rate));
     }
+    r.bytes_received = complete ? r.bytes_total - r.bytes_linked : r.bytes_done - std::min(r.bytes_done, r.bytes_linked);
     if (r.activity.empty()) r.activity = t.state == LocalState::complete ? "seeding" : "preparing";
     out.push_back(std::move(r));
   }
@@ -329,9 +432,36 @@ std::vector<TransferInfo> SwarmEngine::transfers() const {
 }
 
 SwarmCounters SwarmEngine::counters() const {
-  SwarmCounters c = impl_->stats;
-  c.banned_peers.assign(impl_->banned.begin(), impl_->banned.end());
+  const Impl& im = *impl_;
+  SwarmCounters c = im.stats;
+  c.banned_peers.assign(im.banned.begin(), im.banned.end());
+  {
+    std::lock_guard lock(im.held_mu);
+    c.held = im.held.size();
+  }
+  for (const auto& [id, t] : im.transfers)
+    if (t.handle.is_valid()) ++c.loaded;
+  const GateCounters g = im.gate->counters();
+  c.on_demand_misses = g.on_demand_misses;
+  c.foreign_served = g.foreign_served;
+  c.foreign_dials_refused = g.foreign_dials_refused;
   return c;
+}
+
+std::string SwarmEngine::set_members(const std::vector<std::string>& endpoints) {
+  Impl& im = *impl_;
+  if (!im.usable()) return {};
+  std::string unresolved;
+  std::set<lt::address> members = addresses_of(endpoints, unresolved);
+  if (!im.ip.is_unspecified()) members.insert(im.ip);
+  im.member_swarm.clear();
+  for (const auto& e : endpoints)
+    if (auto ep = parse_swarm_endpoint(e); ep && *ep != lt::tcp::endpoint(im.ip, im.port)) im.member_swarm[ep->address()] = *ep;
+  if (im.members_applied && members == im.members) return unresolved;
+  im.members = std::move(members);
+  im.members_applied = true;
+  im.apply_members();
+  return unresolved;
 }
 
 void SwarmEngine::set_wakeup(std::function<void()> wake) {

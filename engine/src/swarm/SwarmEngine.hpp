@@ -19,16 +19,27 @@
 // - fetch: downloads into `<data_root>/.staging/<instance_id>/<version>/`. Files whose
 //   v2 merkle root and size equal a file of an earlier complete local version of the
 //   dataset are not downloaded (priority 0) and are hard-linked (copied across file
-//   systems) into the staged directory at placement, before the SHA-256 check of every
-//   file (see StagingArea.hpp for why not earlier). When every wanted piece has passed, the torrent leaves the
-//   session and a worker thread checks each file's size and SHA-256 against the
-//   manifest, fsyncs the files and directories, renames the version directory to
+//   systems) into the staged directory at placement (see StagingArea.hpp for why not
+//   earlier). When every wanted piece has passed, the torrent leaves the session and a
+//   worker thread checks each file's size, and the SHA-256 of every file not verified
+//   in this run (below), against the manifest, fsyncs the files and directories,
+//   renames the version directory to
 //   `<data_root>/<DRS path>/<version>` (one rename: nothing unverified ever appears in
 //   the DRS tree), fsyncs both parents, and in one catalog transaction records the
 //   LocalReplica `complete` and appends a signed ReplicaRecord (complete). Then the
 //   version is seeded from there. Placement starts only once libtorrent confirmed a
 //   pause of the finished torrent: libtorrent 2.0 passes pieces from its store buffer
 //   before their blocks are written, and only the pause waits for those writes.
+//   One hash pass: a file all of whose pieces libtorrent verified against the signed
+//   merkle roots in this run of the process (downloaded, each block checked on
+//   arrival) is not read again; its size is checked and it is fsynced. Read again
+//   (SHA-256, counted in SwarmCounters::bytes_rehashed) are the linked files, files
+//   with pieces libtorrent held when its check of the staged files ended (claimed by
+//   resume data, even a clean stop's, or found by a re-check after a crash or a local
+//   fault: verified in an earlier run, or not by a download), all files after a local
+//   fault, and an adopted DRS directory. The manifest's SHA-256 stays the user-facing
+//   checksum (`fedswarm verify --full`, the file server's ETag): a publisher whose
+//   SHA-256 contradicts its own merkle roots is found only by such a re-read.
 //   A file whose SHA-256 then differs changed on this node although its blocks passed
 //   their merkle checks (a local fault, counted apart): the staged files are re-checked
 //   by libtorrent against the signed merkle roots and only the failing pieces are
@@ -41,15 +52,26 @@
 //   paused with an error if it does not match.
 //   Catalog states: wanted → transferring → verifying → complete; or paused (with
 //   last_error) on an error.
-// - seed: a complete replica whose catalog row holds resume data with the merkle trees
-//   (every version this engine placed, and publisher trees after their first check) is
-//   added in seed mode without re-reading it: libtorrent verifies each piece the first
-//   time a peer asks for it. A tree without such resume data (a publisher's version the
-//   first time) is hash-checked in full — libtorrent needs the merkle trees to answer
-//   peers — and the resulting resume data is stored so the next start skips the check.
-//   Seeds are added in upload mode: libtorrent never writes into a seeded directory. A
-//   seed whose files do not match (found by that check) keeps serving its good pieces
-//   and is reported (SwarmEvent::seed_damaged); `fedswarm verify` decides what to do.
+// - Seeding on demand: a complete local replica is *held* (indexed by its info-hash),
+//   not loaded: `restore` loads none but the fetches. A peer's BitTorrent handshake for
+//   a held version makes the session plugin (SwarmGate.hpp) add it at once, from the
+//   signed manifest and the merkle trees stored in its catalog row (resume data), in
+//   seed mode: nothing is read or hashed then; libtorrent verifies each piece the first
+//   time a peer asks for it. A loaded seed leaves the session after `seed_idle` without
+//   a peer or an upload; beyond `max_active_torrents` loaded torrents, the least
+//   recently active seeds leave first. Fetches are never unloaded.
+//   A held version without stored trees (a publisher's version the first time) is
+//   hash-checked once in full — libtorrent needs the trees to answer peers — and the
+//   resulting resume data is stored; such checks run while fewer than
+//   max_active_torrents torrents are loaded. `seed` loads a version at once (a publish,
+//   a placement). Seeds are added in upload mode: libtorrent never writes into a seeded
+//   directory. A seed whose files do not match (found by a check) keeps serving its
+//   good pieces and is reported (SwarmEvent::seed_damaged); `fedswarm verify` decides.
+// - Who may connect (`set_members`): roster members only (an IP filter: other
+//   addresses are refused before the handshake and counted), or anyone (non-members
+//   counted, in a peer class with `foreign_upload_rate_limit`). Foreign addresses are
+//   never dialled: they are cleared from a torrent's peer list when they disconnect,
+//   and a connection to one is closed at its handshake.
 // - Resume data: saved to LocalReplica.resume_data every `resume_save_interval` for
 //   active fetches, as soon as a fetch's torrent holds the piece layers (merkle hashes
 //   of whole pieces) of all its files (libtorrent gets them from peers; the manifest
@@ -146,6 +168,16 @@ struct SwarmEngineOptions {
   std::int64_t upload_rate_limit = 0;    // bytes/s over all peers; 0 = unlimited
   std::int64_t download_rate_limit = 0;  // bytes/s over all peers; 0 = unlimited
   std::uint32_t max_verify_failures = 3;  // local faults in a row before a transfer is paused
+  // Seeding on demand: a loaded seed with no peer and no upload for this long leaves
+  // the session (0 = never); at most max_active_torrents torrents are loaded (fetches
+  // and seeds; idle seeds leave first, least recently active first; 0 = no limit).
+  std::chrono::milliseconds seed_idle{300'000};
+  std::size_t max_active_torrents = 500;
+  // Who may connect: false = roster members only (an IP filter from set_members);
+  // true = anyone, non-members in their own peer class with this upload limit
+  // (bytes/s, 0 = only the session's limit).
+  bool peers_anyone = false;
+  std::int64_t foreign_upload_rate_limit = 0;
   // Tests only: replaces libtorrent's disk subsystem (e.g. one that holds writes back).
   // Empty = libtorrent's default.
   std::function<std::unique_ptr<libtorrent::disk_interface>(libtorrent::io_context&, const libtorrent::settings_interface&,
@@ -168,11 +200,19 @@ struct TransferInfo {
   LocalState state = LocalState::transferring;  // transferring, verifying, complete (seeding), paused
   // What it is doing now: "checking", "downloading", "verifying", "seeding", "paused".
   std::string activity;
-  std::uint64_t bytes_done = 0;        // verified bytes present
+  // Progress: bytes_received + bytes_linked, never above bytes_total (complete: bytes_total).
+  std::uint64_t bytes_done = 0;
   std::uint64_t bytes_total = 0;
-  std::uint64_t bytes_downloaded = 0;  // payload received from peers since start()
+  // Of the files to download: bytes of pieces that passed their merkle check (received,
+  // or found staged by a check). A seed: bytes_total - bytes_linked.
+  std::uint64_t bytes_received = 0;
+  // Files not downloaded: hard-linked or copied from an earlier local version.
+  std::uint64_t bytes_linked = 0;
+  // Whole files checked for placement (size, and SHA-256 unless verified in this run):
+  // bytes_total once placed (and for every seed), 0 before.
+  std::uint64_t bytes_verified = 0;
+  std::uint64_t bytes_downloaded = 0;  // payload received from peers since start() (with duplicates, refetches)
   std::uint64_t bytes_uploaded = 0;    // payload sent to peers since start()
-  std::uint64_t bytes_linked = 0;      // hard-linked or copied from an earlier local version (counted in bytes_done)
   std::int64_t download_rate = 0;      // payload bytes/s
   std::int64_t upload_rate = 0;
   int peers = 0;
@@ -199,6 +239,7 @@ struct SwarmEvent {
     paused,         // detail = last_error
     seed_damaged,   // detail = what the check found
     peer_banned,    // detail = peer address (instance_id of the torrent it was banned in)
+    foreign_peer,   // detail = "<address> refused|served|dial refused" (at most one a minute per address)
   };
   Type type = Type::placed;
   std::string instance_id;
@@ -215,7 +256,24 @@ struct SwarmCounters {
   std::uint64_t file_errors = 0;
   std::uint64_t resume_saves = 0;
   std::uint64_t stall_restarts = 0;
+  // Placement: bytes read again for their SHA-256 (linked, resumed, re-checked or
+  // adopted files), and bytes placed without a re-read (every piece verified by
+  // libtorrent against the signed merkle roots in this run).
+  std::uint64_t bytes_rehashed = 0;
+  std::uint64_t bytes_trusted = 0;
   std::vector<std::string> banned_peers;  // addresses, sorted
+  // Seeding on demand.
+  std::uint64_t held = 0;              // complete local versions that can be served
+  std::uint64_t loaded = 0;            // torrents in the session now (fetches and seeds)
+  std::uint64_t on_demand_loads = 0;   // seeds loaded because a peer asked for them
+  std::uint64_t on_demand_misses = 0;  // peers asking for a torrent not held here
+  std::uint64_t idle_unloads = 0;      // seeds unloaded after seed_idle without a peer
+  std::uint64_t evictions = 0;         // seeds unloaded to stay within max_active_torrents
+  std::uint64_t full_checks = 0;       // seeds added without stored trees: every piece read and hashed
+  // Foreign peers (not roster members).
+  std::uint64_t foreign_refused = 0;        // connections refused by the members-only filter
+  std::uint64_t foreign_served = 0;         // connections served (peers = anyone)
+  std::uint64_t foreign_dials_refused = 0;  // connections to foreign addresses closed (never dialled)
 };
 
 // What `restore` re-added.
@@ -257,6 +315,13 @@ class SwarmEngine {
   // Adds a peer ("ip:port") for a version, connecting at once if it is in the engine,
   // else remembered for when it is added. Errors: invalid (endpoint).
   Status add_peer(std::string_view instance_id, std::string_view endpoint);
+  // The roster's members: their swarm endpoints ("host:port"; a host name is resolved
+  // here, blocking). With peers_anyone false, only these addresses and this node's own
+  // may connect (or be connected to); with true, they are members and every other
+  // address is foreign (served, rate-limited, never dialled). Cheap when unchanged.
+  // Errors: none (an endpoint that cannot be resolved is skipped and reported in the
+  // returned text, empty when all were used).
+  std::string set_members(const std::vector<std::string>& endpoints);
   // Stops seeding or fetching a version (retracted, withdrawn by verify, unsubscribed).
   // Files and the catalog row stay as they are; a staged fetch can be resumed later.
   Status remove(std::string_view instance_id);

@@ -213,10 +213,17 @@ void SwarmEngine::Impl::detach(Transfer& t, AfterRemove then) {
 
 void SwarmEngine::Impl::remove_now(Transfer& t) {
   if (!t.handle.is_valid()) return;
-  lt::torrent_status st = t.handle.status({});
+  const bool fetch = t.kind == TransferKind::fetch;
+  lt::torrent_status st = t.handle.status(fetch ? lt::torrent_handle::query_pieces : lt::status_flags_t{});
   t.downloaded_before += static_cast<std::uint64_t>(st.total_payload_download);
   t.uploaded_before += static_cast<std::uint64_t>(st.total_payload_upload);
-  t.bytes_done = static_cast<std::uint64_t>(st.total_wanted_done) + t.linked;
+  if (fetch) {
+    t.bytes_done = std::min(t.manifest.total_size(), static_cast<std::uint64_t>(st.total_wanted_done) + t.linked);
+    // Without the pause confirmed (it timed out), this handle's writes may not have
+    // landed: its pieces count as untrusted, so their files are read again.
+    if (!t.paused_confirmed) t.checked = false;
+    note_removed(t, st.pieces);
+  }
   by_handle.erase(t.handle);
   session->remove_torrent(t.handle);
   t.handle = {};
@@ -231,6 +238,10 @@ Status SwarmEngine::Impl::add(Transfer& t, lt::add_torrent_params p) {
   if (ec)
     return make_error(Errc::io, "swarm_add_failed", "libtorrent refused to add " + t.id + ": " + ec.message());
   t.handle = h;
+  t.checked = false;
+  t.loaded_at = SteadyClock::now();
+  // Counted up at once (the gate reads it); counted down when the owner recounts.
+  ++loaded_count;
   t.saves_requested = t.saves_answered = 0;
   t.paused_confirmed = false;
   t.detach_pending = false;
@@ -255,8 +266,10 @@ Status SwarmEngine::Impl::add_seed(Transfer& t) {
     }
   }
   if (!p) {
-    p = fresh_params(t.torrent, t.seed_dir.parent_path());
-    t.seed_resume_saved = false;
+    // Without stored trees: the files are hashed once on the worker (SHA-256 against
+    // the manifest, piece layers for libtorrent), then added in seed mode.
+    begin_seed_check(t);
+    return {};
   }
   p->flags |= lt::torrent_flags::upload_mode;  // never write into a seeded directory
   return add(t, std::move(*p));
@@ -288,9 +301,10 @@ void SwarmEngine::Impl::on_prepared(const std::string& id, std::uint64_t epoch, 
     return submit_placement(*t, false);
   }
   std::optional<lt::add_torrent_params> p;
+  const fs::path& save_path = t->staging_root;
   if (!t->resume.empty())
-    if (auto rp = resume_params(t->resume, t->torrent, t->staging_root, t->resume_trusted)) p = std::move(*rp);
-  if (!p) p = fresh_params(t->torrent, t->staging_root);
+    if (auto rp = resume_params(t->resume, t->torrent, save_path, t->resume_trusted)) p = std::move(*rp);
+  if (!p) p = fresh_params(t->torrent, save_path);
   if (!t->links.empty()) {
     const lt::file_storage& files = p->ti->files();
     p->file_priorities.assign(static_cast<std::size_t>(files.num_files()), lt::default_priority);
@@ -315,10 +329,11 @@ void SwarmEngine::Impl::submit_placement(Transfer& t, bool adopt) {
   t.state = LocalState::verifying;
   t.activity = "verifying";
   record(t);
-  PlacementJob job{t.manifest, t.staging_root, t.final_dir, adopt, t.resume, now(), t.links};
   // With resume data (the merkle trees) a mismatch is re-checked in place; without, the
   // staged bytes cannot be told apart and the version is fetched from nothing.
-  job.keep_staging_on_mismatch = !t.resume.empty();
+  const bool keep_staging = !t.resume.empty();
+  PlacementJob job{t.manifest, t.staging_root, t.final_dir, adopt, t.resume, now(), t.links, keep_staging,
+                   adopt ? std::set<std::string>{} : trusted_files(t)};
   const std::uint64_t epoch = t.epoch = ++next_epoch;
   worker->submit([this, id = t.id, epoch, job = std::move(job)]() -> SwarmWorker::Completion {
     PlacementOutcome out = place_version(job, *opt.catalog, *opt.key, worker->cancelled());
@@ -330,13 +345,18 @@ void SwarmEngine::Impl::on_placed(const std::string& id, std::uint64_t epoch, co
   Transfer* t = find(id);
   if (!t || t->epoch != epoch) return;
   using Kind = PlacementOutcome::Kind;
+  stats.bytes_rehashed += out.bytes_rehashed;
+  stats.bytes_trusted += out.bytes_trusted;
+  t->rehashed += out.bytes_rehashed;
   switch (out.kind) {
     case Kind::placed: {
       ++stats.placed;
       t->bytes_done = t->manifest.total_size();
       t->last_error = out.record_error.empty() ? std::string() : "replica record refused: " + out.record_error;
       t->seed_dir = t->final_dir;
+      t->last_active = SteadyClock::now();
       events.push_back({SwarmEvent::Type::placed, t->id, t->final_dir.string(), out.record_seq});
+      hold(t->id, t->manifest);
       if (auto st = add_seed(*t); !st) t->last_error = st.error().message;
       return;
     }
@@ -360,6 +380,7 @@ void SwarmEngine::Impl::on_verify_failed(Transfer& t, const PlacementOutcome& ou
     ++stats.verify_failures;
     ++t.verify_failures;
     events.push_back({SwarmEvent::Type::verify_failed, t.id, out.message, 0});
+    t.fresh.clear();
     t.resume.clear();
     t.resume_trusted = false;
     t.bytes_done = 0;
@@ -384,6 +405,7 @@ void SwarmEngine::Impl::on_verify_failed(Transfer& t, const PlacementOutcome& ou
                           "(dmesg, SMART), then resume the transfer",
                       false);
   t.resume_trusted = false;
+  t.fresh.clear();  // whatever the re-check finds is read again at placement
   t.rechecking = !t.resume.empty();
   t.recheck_bad_pieces = -1;
   if (t.resume.empty()) t.bytes_done = 0;  // placement removed the staged files
@@ -420,6 +442,7 @@ void SwarmEngine::Impl::on_alert(lt::alert* a) {
   if (auto* rm = lt::alert_cast<lt::torrent_removed_alert>(a)) return on_removed(rm->info_hashes.v2);
   if (auto* pa = lt::alert_cast<lt::torrent_paused_alert>(a)) return on_paused(pa->handle);
   if (auto* ch = lt::alert_cast<lt::torrent_checked_alert>(a)) return on_checked(ch->handle);
+  if (auto* pf = lt::alert_cast<lt::piece_finished_alert>(a)) return on_piece_passed(pf->handle, pf->piece_index);
   if (auto* fe = lt::alert_cast<lt::file_error_alert>(a))
     return on_disk_error(fe->handle, disk_error_message(lt::operation_name(fe->op),
                                                        fe->error, fe->filename()));
@@ -428,6 +451,24 @@ void SwarmEngine::Impl::on_alert(lt::alert* a) {
   if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
     ++stats.hash_failures;
     if (Transfer* t = find(hf->handle)) ++t->hash_failures;
+    return;
+  }
+  if (auto* added = lt::alert_cast<lt::add_torrent_alert>(a)) {
+    if (!added->error && added->handle.is_valid() && !by_hash.count(added->params.info_hashes.v2) &&
+        added->params.info_hashes.has_v2())
+      adopt(added->handle, added->params.info_hashes.v2);
+    return;
+  }
+  if (auto* blocked = lt::alert_cast<lt::peer_blocked_alert>(a)) {
+    if (blocked->reason != lt::peer_blocked_alert::ip_filter) return;
+    ++stats.foreign_refused;
+    return on_foreign(blocked->endpoint.address().to_string(), "refused (not a federation member)");
+  }
+  if (auto* gone = lt::alert_cast<lt::peer_disconnected_alert>(a)) {
+    // libtorrent keeps a served peer's announced listen port and would dial it later:
+    // foreign addresses are never dialled, so the torrent's peer list forgets them (the
+    // members' entries come back at the next re-dial).
+    if (members_applied && gone->handle.is_valid() && !gate->is_member(gone->endpoint.address())) gone->handle.clear_peers();
     return;
   }
   if (auto* ban = lt::alert_cast<lt::peer_ban_alert>(a)) {
@@ -488,9 +529,12 @@ void SwarmEngine::Impl::on_resume_data(const lt::torrent_handle& h, const lt::ad
     t->resume = encode_resume(*params);
     t->resume_trusted = true;  // written by this run: its pieces are on disk
     ++stats.resume_saves;
-    if (t->kind == TransferKind::seed) return store_seed_resume(*t);
+    if (t->kind == TransferKind::seed) {
+      t->seed_resume_saved = true;
+      return store_seed_resume(*t);
+    }
     lt::torrent_status st = h.status({});
-    t->bytes_done = static_cast<std::uint64_t>(st.total_wanted_done) + t->linked;
+    t->bytes_done = std::min(t->manifest.total_size(), static_cast<std::uint64_t>(st.total_wanted_done) + t->linked);
   }
   if (t->kind != TransferKind::fetch || (!params && !t->finishing)) return;
   record(*t);
@@ -521,9 +565,10 @@ void SwarmEngine::Impl::on_checked(const lt::torrent_handle& h) {
   Transfer* t = find(h);
   if (!t) return;
   if (t->kind == TransferKind::fetch) {
+    lt::torrent_status st = h.status(lt::torrent_handle::query_pieces);
+    note_checked(*t, st.pieces);
     if (!t->rechecking) return;
     // What the re-check after a local fault found: 0 means every staged piece matched.
-    lt::torrent_status st = h.status({});
     t->rechecking = false;
     const std::int64_t missing = std::max<std::int64_t>(0, st.total_wanted - st.total_wanted_done);
     const std::int64_t piece = std::max(1, t->torrent.ti->piece_length());
@@ -531,6 +576,14 @@ void SwarmEngine::Impl::on_checked(const lt::torrent_handle& h) {
     return;
   }
   lt::torrent_status st = h.status({});
+  // A seed-mode torrent claims every piece and verifies each when first served: a
+  // "check" of it says nothing about the files.
+  if (st.flags & lt::torrent_flags::seed_mode) {
+    // Added after begin_seed_check: its trees are stored once libtorrent is ready (a
+    // save requested earlier would carry no pieces).
+    if (!t->seed_resume_saved && t->saves_requested == t->saves_answered) request_resume(*t, {});
+    return;
+  }
   if (st.is_seeding || st.errc) return;
   const int total = t->torrent.ti->num_pieces();
   std::string msg = "the copy in " + t->seed_dir.string() + " does not match its manifest: " +
@@ -538,6 +591,59 @@ void SwarmEngine::Impl::on_checked(const lt::torrent_handle& h) {
                     " pieces are missing or differ; only the others are served. Run `fedswarm verify " + t->id + "`";
   t->last_error = msg;
   events.push_back({SwarmEvent::Type::seed_damaged, t->id, std::move(msg), 0});
+}
+
+// The alert is handled a little after the check ended: pieces downloaded in between
+// are in `have` too; their piece_finished alerts, queued after this one, take them out
+// of `untrusted` again (on_piece_passed).
+void SwarmEngine::Impl::note_checked(Transfer& t, const lt::typed_bitfield<lt::piece_index_t>& have) {
+  const auto n = static_cast<std::size_t>(t.torrent.ti->num_pieces());
+  t.untrusted.resize(n, false);
+  t.fresh.resize(n, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    const lt::piece_index_t p(static_cast<int>(i));
+    if (p < have.end_index() && have[p] && !t.fresh[i]) t.untrusted[i] = true;
+  }
+  t.checked = true;
+}
+
+// Downloaded by the current handle and checked against the signed merkle roots.
+void SwarmEngine::Impl::on_piece_passed(const lt::torrent_handle& h, lt::piece_index_t piece) {
+  Transfer* t = find(h);
+  if (!t || t->kind != TransferKind::fetch || !t->checked) return;
+  const auto i = static_cast<std::size_t>(static_cast<int>(piece));
+  if (i < t->untrusted.size()) t->untrusted[i] = false;
+}
+
+void SwarmEngine::Impl::note_removed(Transfer& t, const lt::typed_bitfield<lt::piece_index_t>& have) {
+  const auto n = static_cast<std::size_t>(t.torrent.ti->num_pieces());
+  t.untrusted.resize(n, false);
+  t.fresh.resize(n, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    const lt::piece_index_t p(static_cast<int>(i));
+    const bool held = p < have.end_index() && have[p];
+    // Without the end of its check, what the handle held may have come from resume data.
+    if (!t.checked && held && !t.fresh[i]) t.untrusted[i] = true;
+    t.fresh[i] = held && !t.untrusted[i];
+  }
+  t.checked = false;
+}
+
+std::set<std::string> SwarmEngine::Impl::trusted_files(const Transfer& t) const {
+  std::set<std::string> out;
+  const lt::file_storage& fs = t.torrent.ti->files();
+  const std::string prefix = t.torrent.info.name + "/";
+  for (lt::file_index_t f : fs.file_range()) {
+    if (fs.pad_file_at(f) || fs.file_size(f) == 0) continue;
+    const auto first = static_cast<std::size_t>(static_cast<int>(fs.piece_index_at_file(f)));
+    const auto count = static_cast<std::size_t>(fs.file_num_pieces(f));
+    bool all = count > 0 && first + count <= t.fresh.size();
+    for (std::size_t p = first; all && p < first + count; ++p) all = t.fresh[p] && !t.untrusted[p];
+    if (!all) continue;
+    std::string path = fs.file_path(f);
+    if (path.compare(0, prefix.size(), prefix) == 0) out.insert(path.substr(prefix.size()));
+  }
+  return out;
 }
 
 void SwarmEngine::Impl::on_disk_error(const lt::torrent_handle& h, std::string message) {
@@ -566,6 +672,7 @@ void SwarmEngine::Impl::tick() {
   const bool dial = t_now - last_reconnect >= opt.reconnect_interval;
   if (save) last_resume_save = t_now;
   if (dial) last_reconnect = t_now;
+  unload_idle(t_now);
   std::vector<std::string> retry, stalled, unconfirmed;
   for (auto& [id, t] : transfers) {
     if (t.detach_pending && t_now - t.detach_since >= kPauseConfirmTimeout) unconfirmed.push_back(id);

@@ -33,11 +33,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <atomic>
+#include <deque>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "swarm/Placement.hpp"
+#include "swarm/SwarmGate.hpp"
 #include "swarm/StagingArea.hpp"
 #include "swarm/SwarmWorker.hpp"
 #include "swarm/TorrentParams.hpp"
@@ -104,6 +108,36 @@ struct Transfer {
   bool trees_stored = false;
   std::uint64_t trees_save = 0;
   SteadyClock::time_point trees_check_at;
+  // One hash pass (SwarmEngine.hpp). Per piece of the torrent: `untrusted`, pieces a
+  // handle already held when its check ended (torrent_checked_alert) that this run had
+  // not verified itself — claimed by resume data or found in the staged files, so
+  // verified (if at all) in an earlier run or not by a download — unless a
+  // piece_finished_alert of that handle (a download that passed its merkle check; they
+  // follow the checked alert) says it was downloaded again since; `fresh`, pieces held
+  // when the last handle left the session (after its pause was confirmed) and not
+  // untrusted: downloaded and checked block by block by this run. A handle removed
+  // before its check was reported (or without a confirmed pause) makes all its new
+  // pieces untrusted; lost alerts only make more pieces untrusted. A local fault clears
+  // `fresh`: every file is read again after the re-check.
+  std::vector<bool> untrusted;
+  std::vector<bool> fresh;
+  bool checked = false;  // the current handle reported the end of its check
+  std::uint64_t rehashed = 0;  // bytes read again for their SHA-256 at placement (this run)
+  // Seed: last time it had a peer or uploaded (idle unloading, eviction order).
+  SteadyClock::time_point last_active;
+  SteadyClock::time_point loaded_at;  // when its current handle was added
+  bool seed_checking = false;         // its files are being hashed (begin_seed_check)
+  std::int64_t last_uploaded = -1;
+};
+
+// A held version loaded by the session plugin, waiting for its add_torrent_alert.
+struct DemandLoad {
+  std::string id;
+  Manifest manifest;
+  ManifestTorrent torrent;
+  std::filesystem::path dir;
+  Bytes resume;
+  lt::address requester;  // the peer whose handshake caused the load
 };
 
 // "checking", "downloading", "seeding" or "paused", from libtorrent's status.
@@ -122,7 +156,8 @@ struct SwarmEngine::Impl {
   static constexpr std::chrono::milliseconds kTreesCheckInterval{500};
   // A detach waits this long for libtorrent to confirm the pause before removing the
   // torrent anyway (a confirmation that never comes must not wedge the transfer; the
-  // SHA-256 check at placement still catches a write that did not land).
+  // pieces of that handle count as untrusted, so the SHA-256 check at placement still
+  // catches a write that did not land).
   static constexpr std::chrono::seconds kPauseConfirmTimeout{120};
 
   SwarmEngineOptions opt;
@@ -147,6 +182,27 @@ struct SwarmEngine::Impl {
   SteadyClock::time_point last_resume_save = SteadyClock::now();
   SteadyClock::time_point last_reconnect = SteadyClock::now();
   std::uint64_t next_epoch = 0;
+
+  // Seeding on demand. `held` maps the 20-byte handshake hash (truncated v2 info-hash)
+  // of every complete local version to its id; read by the gate on libtorrent's
+  // thread, hence the mutex. `demanded`: loads made there, adopted on the owner thread.
+  std::shared_ptr<SwarmGate> gate;
+  mutable std::mutex held_mu;
+  std::unordered_map<lt::sha1_hash, std::string> held;
+  std::unordered_map<std::string, lt::sha1_hash> held_ids;
+  std::mutex demand_mu;
+  std::map<lt::sha1_hash, DemandLoad> demanded;
+  std::deque<std::string> needs_check;  // guarded by demand_mu: held versions without trees
+  // Torrents in the session (owner-maintained) and whether a load was refused for want
+  // of room: the gate never loads past max_active_torrents; the owner makes room.
+  std::atomic<std::size_t> loaded_count{0};
+  std::atomic<bool> room_wanted{false};
+  std::set<lt::address> members;       // as last applied by set_members
+  std::map<lt::address, lt::tcp::endpoint> member_swarm;  // a member's swarm endpoint by address
+  bool members_applied = false;
+  lt::peer_class_t foreign_class{0};
+  SteadyClock::time_point last_idle_check = SteadyClock::now();
+  std::map<std::string, SteadyClock::time_point> refused_noted;  // rate limit of foreign_peer events
 
   ~Impl();
 
@@ -192,8 +248,27 @@ struct SwarmEngine::Impl {
   void on_paused(const lt::torrent_handle& h);
   void settle(Transfer& t);
   void on_checked(const lt::torrent_handle& h);
+  // One hash pass bookkeeping: the pieces `have` of t's handle at the end of its check,
+  // and when it leaves the session.
+  void note_checked(Transfer& t, const lt::typed_bitfield<lt::piece_index_t>& have);
+  void on_piece_passed(const lt::torrent_handle& h, lt::piece_index_t piece);
+  void note_removed(Transfer& t, const lt::typed_bitfield<lt::piece_index_t>& have);
+  // Manifest paths of the files of t (not linked) whose every piece is fresh.
+  std::set<std::string> trusted_files(const Transfer& t) const;
   void on_disk_error(const lt::torrent_handle& h, std::string message);
   void handle_alerts();
+
+  // Seeding on demand.
+  void hold(const std::string& id, const Manifest& m);
+  void unhold(const std::string& id);
+  std::optional<lt::add_torrent_params> load_on_demand(const lt::sha1_hash& h, const lt::address& from);  // libtorrent's thread
+  void adopt(const lt::torrent_handle& h, const lt::sha256_hash& v2);
+  void unload(Transfer& t);
+  void begin_seed_check(Transfer& t);
+  void on_seed_checked(const std::string& id, std::uint64_t epoch, Result<lt::add_torrent_params> p);
+  void unload_idle(SteadyClock::time_point t_now);
+  void apply_members();
+  void on_foreign(const std::string& address, const std::string& what);
 
   // Resume-data saves, re-dials, retries and stall restarts when due.
   void tick();

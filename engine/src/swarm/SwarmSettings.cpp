@@ -99,10 +99,17 @@ lt::settings_pack swarm_settings(const SwarmSettingsInput& in) {
   p.set_int(sp::active_seeds, -1);
   p.set_int(sp::active_limit, -1);
   p.set_int(sp::active_checking, 2);
+  // Seeding on demand: a paused sentinel torrent stands in for "some torrent is active"
+  // (see SwarmEngine.cpp), so handshakes for torrents not loaded reach the plugin.
+  p.set_bool(sp::incoming_starts_queued_torrents, true);
   p.set_int(sp::alert_queue_size, 10000);
   p.set_int(sp::alert_mask, static_cast<int>(static_cast<std::uint32_t>(
                                 lt::alert_category::error | lt::alert_category::status |
-                                lt::alert_category::storage | lt::alert_category::peer)));
+                                lt::alert_category::storage | lt::alert_category::peer |
+                                lt::alert_category::ip_block | lt::alert_category::connect |
+                                // piece_finished_alert: which pieces a fetch downloaded and
+                                // verified itself (one hash pass, SwarmEngineImpl.hpp)
+                                lt::alert_category::piece_progress)));
   return p;
 }
 

@@ -3,15 +3,22 @@
 //
 // Contract: pure functions (no I/O, no session), thread-safe. Untrusted inputs (the
 // manifest's info dict, stored resume data) never throw; errors are `invalid` with
-// reasons from InfoDict (info_dict_*), info_dict_name (the torrent's root directory is
-// not the version), info_dict_libtorrent (libtorrent refused it), resume_data_invalid.
+// reasons from InfoDict (info_dict_*), info_dict_libtorrent (libtorrent refused it),
+// resume_data_invalid.
+//
+// Where files go: always `<save_path>/<version>/<path>`, whatever the torrent's name
+// (the instance id in new manifests, the version in older ones): when they differ,
+// the parameters rename every file (add_torrent_params::renamed_files), so staging,
+// placement and seeding never depend on the name.
 #pragma once
 
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/torrent_info.hpp>
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <vector>
 
 #include "fedswarm/protocol/Bytes.hpp"
 #include "fedswarm/protocol/InfoDict.hpp"
@@ -23,11 +30,12 @@ namespace fedswarm {
 struct ManifestTorrent {
   std::shared_ptr<const lt::torrent_info> ti;
   InfoDict info;  // the parsed info dict (pieces roots of unchanged-file detection)
+  std::string version;  // the manifest's: the directory the files are placed in
 };
 
-// Checks that the info dict lists exactly the manifest's files and sizes, that its name
-// is the version (so files land in <save_path>/<version>/), and that libtorrent loads
-// it as a v2 torrent whose info-hash is the manifest's.
+// Checks that the info dict lists exactly the manifest's files and sizes under one of
+// the names InfoDict::matches accepts, and that libtorrent loads it as a v2 torrent
+// whose info-hash is the manifest's.
 Result<ManifestTorrent> torrent_of(const Manifest& manifest);
 
 // A torrent the engine manages itself: not auto-managed (no queueing), not paused,
@@ -47,5 +55,22 @@ Result<lt::add_torrent_params> resume_params(ByteView resume, const ManifestTorr
 bool seedable_without_check(const lt::add_torrent_params& p, const lt::torrent_info& ti);
 
 Bytes encode_resume(const lt::add_torrent_params& p);
+
+// Seed-mode parameters of a complete local copy whose piece layers (the merkle hashes
+// of whole pieces, per file, from hashing the files) are known: the torrent is loaded
+// from the signed info dict plus those layers, so libtorrent can verify every piece it
+// serves and save its merkle trees, with no check of its own. (libtorrent 2.0.8 cannot
+// verify the pieces of a v2 file longer than one piece by a check without the layers:
+// it reports them missing.) `layers` maps a file's pieces root to its piece hashes;
+// files of one piece need none. Errors: info_dict_libtorrent (libtorrent refused the
+// layers or the torrent).
+Result<lt::add_torrent_params> layered_seed_params(const Manifest& manifest, const ManifestTorrent& t,
+                                                   const std::map<Sha256, std::vector<Sha256>>& layers,
+                                                   const std::filesystem::path& save_path);
+
+// Sets p.renamed_files so that every file of `t` lands in `<save_path>/<version>/`
+// (none when the torrent's name is the version and it has more than one file: a
+// one-file torrent has no root directory in libtorrent's layout). fresh_params and resume_params call it.
+void with_version_root(lt::add_torrent_params& p, const ManifestTorrent& t);
 
 }  // namespace fedswarm

@@ -82,6 +82,15 @@ struct Config {
   // included), bytes/s; 0 = unlimited; at most kMaxSwarmRate.
   std::int64_t upload_rate_limit = 0;
   std::int64_t download_rate_limit = 0;
+  // [swarm] who may connect to the swarm port: roster members only (an IP filter) or
+  // anyone (public data; non-members limited to foreign_upload_rate_limit, 0 = only the
+  // limit above).
+  bool swarm_peers_anyone = false;
+  std::int64_t foreign_upload_rate_limit = 0;
+  // [swarm] seeding on demand: a loaded seed idle this long leaves the session (0 =
+  // never); at most max_active_torrents torrents loaded at once (0 = no limit).
+  std::uint32_t seed_idle_s = 300;
+  std::uint32_t max_active_torrents = 500;
   // [policy] the one-Tier-1-copy rule (policy/TierOneConfig.hpp for each field). The
   // federation-wide ones (grace_seconds, max_claim_seconds, retry_after_seconds,
   // superseded_needs_copy) must be equal at every Tier-1 node; the others only shape

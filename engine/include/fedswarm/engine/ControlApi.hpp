@@ -73,6 +73,11 @@ struct SwarmStatus {
   std::string listen;
   std::uint64_t fetching = 0, seeding = 0, paused = 0, placed = 0;
   std::vector<std::string> banned_peers;
+  // Seeding on demand: complete versions held, torrents loaded now, loads a peer caused.
+  std::uint64_t held = 0, loaded = 0, on_demand_loads = 0, full_checks = 0;
+  // Foreign (non-member) peers: refused by the members-only filter, served (peers =
+  // anyone), connections to them closed (they are never dialled).
+  std::uint64_t foreign_refused = 0, foreign_served = 0, foreign_dials_refused = 0;
 };
 
 // This node's room: [node] capacity, its roster capacity, the data root's free space
@@ -150,7 +155,9 @@ struct TransferRow {
   std::string kind;      // fetch, seed
   std::string state;     // transferring, verifying, complete, paused, …
   std::string activity;  // checking, downloading, verifying, seeding, paused, preparing
+  // bytes_done = received + linked, at most bytes_total (see TransferInfo).
   std::uint64_t bytes_done = 0, bytes_total = 0, bytes_downloaded = 0, bytes_uploaded = 0, bytes_linked = 0;
+  std::uint64_t bytes_received = 0, bytes_verified = 0;
   std::int64_t download_rate = 0, upload_rate = 0;
   int peers = 0;
   std::int64_t eta_s = -1;
@@ -162,6 +169,10 @@ struct SwarmTotals {
   std::uint64_t placed = 0, verify_failures = 0, local_faults = 0, hash_failures = 0, file_errors = 0,
                 stall_restarts = 0;
   std::vector<std::string> banned_peers;
+  std::uint64_t bytes_rehashed = 0, bytes_trusted = 0;  // placement: read again / placed without a re-read
+  std::uint64_t held = 0, loaded = 0, on_demand_loads = 0, on_demand_misses = 0, idle_unloads = 0, evictions = 0,
+                full_checks = 0;
+  std::uint64_t foreign_refused = 0, foreign_served = 0, foreign_dials_refused = 0;
 };
 
 struct TransfersAnswer {

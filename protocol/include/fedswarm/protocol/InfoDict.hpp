@@ -28,14 +28,22 @@ struct InfoDictFile {
   Sha256 pieces_root;     // zero for empty files (BEP 52 omits it)
 };
 
+// The torrent name (root directory) a publisher gives a version's info dict: its
+// instance id, "<dataset_id>.<version>", so a torrent exported to any BitTorrent client
+// downloads into a folder that names the dataset. Manifests published before carry the
+// bare version ("v20190419"); both are valid (`InfoDict::matches`), and nodes place
+// files by the manifest's DRS path and version, never by this name.
+std::string torrent_name(const Manifest& manifest);
+
 struct InfoDict {
-  std::string name;               // the torrent's root directory name
+  std::string name;               // the torrent's root directory name (see torrent_name)
   std::int64_t piece_length = 0;  // power of two, >= 16 KiB
   bool is_private = false;
   std::vector<InfoDictFile> files;  // in file-tree (byte) order
 
   static Result<InfoDict> parse(ByteView bencoded);
-  // Checks that the file set and sizes equal the manifest's exactly (order ignored).
+  // Checks that the name is the manifest's torrent_name or (older manifests) its
+  // version, and that the file set and sizes equal the manifest's exactly (order ignored).
   Status matches(const Manifest& manifest) const;
 };
 
