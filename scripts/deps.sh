@@ -12,6 +12,7 @@ packages=(
   curl python3-requests python3-requests-cache python3-webob
   prometheus
   chromium
+  e2fsprogs
   clang libclang-rt-14-dev
 )
 case "${1:-}" in
