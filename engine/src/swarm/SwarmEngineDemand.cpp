@@ -28,7 +28,7 @@ constexpr std::chrono::seconds kMinServeTime{5};
 void SwarmEngine::Impl::hold(const std::string& id, const Manifest& m) {
   const Sha256 ih = m.info_hash();
   lt::sha256_hash v2;
-  std::copy(ih.begin(), ih.end(), v2.begin());
+  std::copy(ih.bytes.begin(), ih.bytes.end(), v2.begin());
   const lt::sha1_hash h = short_hash_of(v2);
   std::lock_guard lock(held_mu);
   held[h] = id;
