@@ -12,7 +12,8 @@ packages=(
   curl python3-requests python3-requests-cache python3-webob
   prometheus
   chromium
-  e2fsprogs
+  e2fsprogs nftables iproute2 util-linux
+  python3-libtorrent
   clang libclang-rt-14-dev
 )
 case "${1:-}" in
