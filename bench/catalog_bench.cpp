@@ -35,6 +35,7 @@
 #include <vector>
 #include <xxhash.h>
 
+#include "BenchProcess.hpp"
 #include "BenchStats.hpp"
 #include "CatalogWorkload.hpp"
 #include "ManifestFactory.hpp"
@@ -397,10 +398,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!crypto_init()) return 1;
-  if (opt.dir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    opt.dir = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") / ("fedswarm-catalog-bench-" + std::to_string(getpid()));
-  }
+  opt.dir = work_dir(opt.dir, "fedswarm-catalog-bench");
   std::filesystem::create_directories(opt.dir);
   const std::filesystem::path fixtures = FEDSWARM_FIXTURES_DIR;
   auto counts = nlohmann::json::parse(std::ifstream(fixtures / "esgf_search" / "cmip6_facet_counts.json"))["facets"];

@@ -30,6 +30,7 @@
 #include <random>
 #include <thread>
 
+#include "BenchProcess.hpp"
 #include "BenchStats.hpp"
 #include "CatalogWorkload.hpp"
 #include "Process.hpp"
@@ -192,10 +193,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!crypto_init()) return 1;
-  if (opt.dir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    opt.dir = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") / ("fedswarm-http-bench-" + std::to_string(getpid()));
-  }
+  opt.dir = work_dir(opt.dir, "fedswarm-http-bench");
   std::filesystem::create_directories(opt.dir);
   const int port = 20000 + static_cast<int>(getpid() % 20000);
   const std::string ip = "127.0.81.2", nginx_ip = "127.0.81.3";

@@ -24,6 +24,7 @@
 #include <iostream>
 #include <thread>
 
+#include "BenchProcess.hpp"
 #include "BenchStats.hpp"
 #include "CatalogWorkload.hpp"
 #include "Process.hpp"
@@ -43,28 +44,6 @@ struct Options {
   int publishes = 20;
 };
 
-// utime + stime of a process, in seconds.
-double cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream in(text.substr(close + 2));
-  std::string field;
-  std::vector<std::string> fields;
-  while (in >> field) fields.push_back(field);
-  if (fields.size() < 13) return 0;
-  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-std::uint64_t rss_anon(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("RssAnon:", 0) == 0) return std::stoull(line.substr(8)) * 1024;
-  return 0;
-}
-
 SearchQuery portal_query() {
   SearchQuery q;
   q.facet_fields = kFacets;
@@ -81,15 +60,6 @@ NodeHome make_home(const std::filesystem::path& dir, const std::string& site, Ti
   auto h = NodeHome::init(dir, c);
   if (!h) throw std::runtime_error(h.error().message);
   return std::move(*h);
-}
-
-Result<nlohmann::json> ask(const std::filesystem::path& home, ControlCommand cmd, std::uint64_t limit = 100) {
-  ControlRequest r;
-  r.cmd = cmd;
-  r.limit = limit;
-  FEDSWARM_ASSIGN_OR_RETURN(auto j, control_request(home, r.to_json(), std::chrono::seconds(60)));
-  if (auto e = error_from_json(j)) return *e;
-  return j;
 }
 
 }  // namespace
@@ -115,10 +85,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!crypto_init()) return 1;
-  if (opt.dir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    opt.dir = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") / ("fedswarm-node-scale-" + std::to_string(getpid()));
-  }
+  opt.dir = work_dir(opt.dir, "fedswarm-node-scale");
   std::filesystem::create_directories(opt.dir);
   const int port = 20000 + static_cast<int>(getpid() % 20000);
   const std::string ip_a = "127.0.79.2", ip_b = "127.0.79.3";

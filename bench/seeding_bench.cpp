@@ -32,6 +32,7 @@
 #include <set>
 #include <thread>
 
+#include "BenchProcess.hpp"
 #include "BenchStats.hpp"
 #include "ManifestFactory.hpp"
 #include "Process.hpp"
@@ -66,31 +67,6 @@ struct Layout {
 const std::string kIpA = "127.0.87.2", kIpPeer = "127.0.87.3";
 constexpr std::size_t kChunk = 2000;  // versions per scratch-session batch and catalog batch
 
-// utime + stime of a process, in seconds.
-double cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream in(text.substr(close + 2));
-  std::string field;
-  std::vector<std::string> fields;
-  while (in >> field) fields.push_back(field);
-  if (fields.size() < 13) return 0;
-  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// A field of /proc/<pid>/status in bytes (RssAnon, VmHWM).
-std::uint64_t proc_status_bytes(pid_t pid, const std::string& key) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(key + ":", 0) == 0) return std::stoull(line.substr(key.size() + 1)) * 1024;
-  return 0;
-}
-
-std::uint64_t rss_anon(pid_t pid) { return proc_status_bytes(pid, "RssAnon"); }
-
 // A node home for the bench: A's addresses, seeding on demand sized for the load phase.
 NodeHome make_home(const fs::path& dir, const Layout& l, std::uint32_t max_active) {
   Config c = Config::defaults("A", Tier::tier2);
@@ -103,14 +79,6 @@ NodeHome make_home(const fs::path& dir, const Layout& l, std::uint32_t max_activ
   auto h = NodeHome::init(dir, c);
   if (!h) throw std::runtime_error(h.error().message);
   return std::move(*h);
-}
-
-Result<nlohmann::json> ask(const fs::path& home, ControlCommand cmd) {
-  ControlRequest r;
-  r.cmd = cmd;
-  FEDSWARM_ASSIGN_OR_RETURN(auto j, control_request(home, r.to_json(), std::chrono::seconds(60)));
-  if (auto e = error_from_json(j)) return *e;
-  return j;
 }
 
 std::uint64_t swarm_field(const nlohmann::json& status, const char* key) {
@@ -343,10 +311,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!crypto_init()) return 1;
-  if (opt.dir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    opt.dir = fs::path(tmp && *tmp ? tmp : "/tmp") / ("fedswarm-seeding-" + std::to_string(getpid()));
-  }
+  opt.dir = work_dir(opt.dir, "fedswarm-seeding");
   opt.dir = fs::absolute(opt.dir);
   fs::create_directories(opt.dir);
   const fs::path a_dir = opt.dir / "a";
