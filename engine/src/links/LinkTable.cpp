@@ -245,4 +245,12 @@ PeerTraffic LinkTable::traffic(const PeerId& peer) const {
   return t;
 }
 
+std::optional<std::string> swarm_endpoint_of(const RosterMember& m) {
+  if (m.endpoints.empty() || m.swarm_port == 0) return std::nullopt;
+  auto hp = split_host_port(m.endpoints.front());
+  if (!hp) return std::nullopt;
+  const std::string host = hp->first.find(':') != std::string::npos ? "[" + hp->first + "]" : hp->first;
+  return host + ":" + std::to_string(m.swarm_port);
+}
+
 }  // namespace fedswarm

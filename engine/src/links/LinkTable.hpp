@@ -97,5 +97,8 @@ class LinkTable final : public GossipLinks {
 
 // "host:port" -> (host, port); IPv6 literals may be bracketed.
 std::optional<std::pair<std::string, std::string>> split_host_port(const std::string& s);
+// A member's swarm endpoint: the host of its first gossip endpoint and its swarm_port
+// ("[v6]:port" for an IPv6 literal); nullopt without either.
+std::optional<std::string> swarm_endpoint_of(const RosterMember& m);
 
 }  // namespace fedswarm

@@ -396,11 +396,7 @@ struct NodeDaemon::Impl {
       if (info.last_seen_ms == 0) all_heard = false;
       // Private torrents have no peer exchange: fetchers of the same version must be
       // told about each other, not only about the holders, to swarm.
-      if (!info.member.endpoints.empty() && info.member.swarm_port != 0)
-        if (auto hp = split_host_port(info.member.endpoints.front())) {
-          const std::string host = hp->first.find(':') != std::string::npos ? "[" + hp->first + "]" : hp->first;
-          peers.push_back(host + ":" + std::to_string(info.member.swarm_port));
-        }
+      if (auto ep = swarm_endpoint_of(info.member)) peers.push_back(std::move(*ep));
     }
     // A node catching up receives manifests long before the replica records that satisfy
     // them (each author's log arrives in its own order): judged then, thousands of

@@ -159,9 +159,7 @@ struct ReplicationLoop::State {
     if (auto roster = catalog.roster(); roster && *roster) {
       std::vector<std::string> eps;
       for (const auto& m : (*roster)->members)
-        if (!m.endpoints.empty() && m.swarm_port != 0)
-          if (auto hp = split_host_port(m.endpoints.front()))
-            eps.push_back(hp->first + ":" + std::to_string(m.swarm_port));
+        if (auto ep = swarm_endpoint_of(m)) eps.push_back(std::move(*ep));
       set_members(std::move(eps));
     }
     auto restored = swarm->restore();

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <utility>
 
@@ -65,32 +66,37 @@ Status add_sentinel(lt::session& session, const fs::path& save_path) {
   return {};
 }
 
-// The addresses of "host:port" endpoints; names are resolved (blocking).
-std::set<lt::address> addresses_of(const std::vector<std::string>& endpoints, std::string& unresolved) {
-  std::set<lt::address> out;
+// "host:port" endpoints as socket endpoints; a host name is resolved (blocking) to
+// each of its addresses. Names that do not resolve (or text that is no endpoint) are
+// listed in `unresolved`.
+std::vector<lt::tcp::endpoint> resolve_endpoints(const std::vector<std::string>& endpoints, std::string& unresolved) {
+  std::vector<lt::tcp::endpoint> out;
   for (const auto& e : endpoints) {
-    auto colon = e.rfind(':');
-    std::string host = colon == std::string::npos ? e : e.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    lt::error_code ec;
-    lt::address a = lt::make_address(host, ec);
-    if (!ec) {
-      out.insert(a);
+    if (auto ep = parse_swarm_endpoint(e)) {
+      out.push_back(*ep);
       continue;
+    }
+    // Not an IP literal: "name:port".
+    const auto colon = e.rfind(':');
+    const std::string host = e.substr(0, colon);
+    std::uint16_t port = 0;
+    if (colon != std::string::npos) {
+      const char* first = e.data() + colon + 1;
+      const char* last = e.data() + e.size();
+      if (auto [end, err] = std::from_chars(first, last, port); err != std::errc() || end != last) port = 0;
     }
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
-    if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res) {
+    if (port == 0 || ::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res) {
       unresolved += (unresolved.empty() ? "" : ", ") + host;
       continue;
     }
     for (addrinfo* r = res; r; r = r->ai_next) {
       char text[NI_MAXHOST];
-      if (::getnameinfo(r->ai_addr, r->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0) {
-        lt::address ra = lt::make_address(text, ec);
-        if (!ec) out.insert(ra);
-      }
+      lt::error_code ec;
+      if (::getnameinfo(r->ai_addr, r->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0)
+        if (lt::address ra = lt::make_address(text, ec); !ec) out.emplace_back(ra, port);
     }
     ::freeaddrinfo(res);
   }
@@ -452,11 +458,13 @@ std::string SwarmEngine::set_members(const std::vector<std::string>& endpoints) 
   Impl& im = *impl_;
   if (!im.usable()) return {};
   std::string unresolved;
-  std::set<lt::address> members = addresses_of(endpoints, unresolved);
-  if (!im.ip.is_unspecified()) members.insert(im.ip);
+  std::set<lt::address> members;
   im.member_swarm.clear();
-  for (const auto& e : endpoints)
-    if (auto ep = parse_swarm_endpoint(e); ep && *ep != lt::tcp::endpoint(im.ip, im.port)) im.member_swarm[ep->address()] = *ep;
+  for (const auto& ep : resolve_endpoints(endpoints, unresolved)) {
+    members.insert(ep.address());
+    if (ep != lt::tcp::endpoint(im.ip, im.port)) im.member_swarm[ep.address()] = ep;
+  }
+  if (!im.ip.is_unspecified()) members.insert(im.ip);
   if (im.members_applied && members == im.members) return unresolved;
   im.members = std::move(members);
   im.members_applied = true;

@@ -45,6 +45,17 @@ void SwarmEngine::Impl::unhold(const std::string& id) {
   held_ids.erase(it);
 }
 
+// Any thread: the catalog is thread-safe and nothing else is touched.
+std::optional<DemandLoad> SwarmEngine::Impl::read_held(const std::string& id) const {
+  auto local = opt.catalog->local(id);
+  if (!local || !*local || (*local)->state != LocalState::complete || (*local)->path.empty()) return std::nullopt;
+  auto m = opt.catalog->manifest(id);
+  if (!m) return std::nullopt;
+  auto torrent = torrent_of(*m);
+  if (!torrent) return std::nullopt;
+  return DemandLoad{id, std::move(*m), std::move(*torrent), (*local)->path, std::move((*local)->resume_data), {}};
+}
+
 // On libtorrent's network thread (SwarmGate): only the catalog (thread-safe, reads do
 // not block on writers) and the two mutex-guarded tables are touched.
 std::optional<lt::add_torrent_params> SwarmEngine::Impl::load_on_demand(const lt::sha1_hash& h, const lt::address& from) {
@@ -69,17 +80,12 @@ std::optional<lt::add_torrent_params> SwarmEngine::Impl::load_on_demand(const lt
       return std::nullopt;
     }
   }
-  auto local = opt.catalog->local(id);
-  if (!local || !*local || (*local)->state != LocalState::complete || (*local)->path.empty()) return std::nullopt;
-  auto m = opt.catalog->manifest(id);
-  if (!m) return std::nullopt;
-  auto torrent = torrent_of(*m);
-  if (!torrent) return std::nullopt;
-  const fs::path dir = (*local)->path;
+  std::optional<DemandLoad> held_copy = read_held(id);
+  if (!held_copy) return std::nullopt;
+  DemandLoad& d = *held_copy;
   std::optional<lt::add_torrent_params> p;
-  if (!(*local)->resume_data.empty())
-    if (auto rp = resume_params((*local)->resume_data, *torrent, dir.parent_path(), true);
-        rp && seedable_without_check(*rp, *torrent->ti))
+  if (!d.resume.empty())
+    if (auto rp = resume_params(d.resume, d.torrent, d.dir.parent_path(), true); rp && seedable_without_check(*rp, *d.torrent.ti))
       p = std::move(*rp);
   if (!p) {
     // Without stored trees it cannot answer hash requests: the owner checks it in full
@@ -94,7 +100,8 @@ std::optional<lt::add_torrent_params> SwarmEngine::Impl::load_on_demand(const lt
   p->flags |= lt::torrent_flags::seed_mode | lt::torrent_flags::upload_mode;
   {
     std::lock_guard lock(demand_mu);
-    demanded[h] = DemandLoad{id, std::move(*m), std::move(*torrent), dir, std::move((*local)->resume_data), from};
+    d.requester = from;
+    demanded[h] = std::move(d);
   }
   notify();
   return p;
@@ -274,15 +281,11 @@ void SwarmEngine::Impl::unload_idle(SteadyClock::time_point t_now) {
       needs_check.pop_front();
     }
     if (find(id)) continue;
-    auto local = opt.catalog->local(id);
-    if (!local || !*local || (*local)->state != LocalState::complete || (*local)->path.empty()) continue;
-    auto m = opt.catalog->manifest(id);
-    if (!m) continue;
-    auto torrent = torrent_of(*m);
-    if (!torrent) continue;
-    Transfer& t = create(*m, std::move(*torrent), TransferKind::seed);
-    t.seed_dir = (*local)->path;
-    t.resume = (*local)->resume_data;
+    std::optional<DemandLoad> d = read_held(id);
+    if (!d) continue;
+    Transfer& t = create(d->manifest, std::move(d->torrent), TransferKind::seed);
+    t.seed_dir = d->dir;
+    t.resume = std::move(d->resume);
     t.last_active = t_now;
     if (auto st = add_seed(t); !st) {
       forget(id);

@@ -576,15 +576,10 @@ void SwarmEngine::Impl::on_checked(const lt::torrent_handle& h) {
     return;
   }
   lt::torrent_status st = h.status({});
-  // A seed-mode torrent claims every piece and verifies each when first served: a
-  // "check" of it says nothing about the files.
-  if (st.flags & lt::torrent_flags::seed_mode) {
-    // Added after begin_seed_check: its trees are stored once libtorrent is ready (a
-    // save requested earlier would carry no pieces).
-    if (!t->seed_resume_saved && t->saves_requested == t->saves_answered) request_resume(*t, {});
-    return;
-  }
-  if (st.is_seeding || st.errc) return;
+  // A seed-mode torrent claims every piece and verifies each when first served: its
+  // "check" says nothing about the files (its trees are stored by unload_idle once it
+  // seeds).
+  if ((st.flags & lt::torrent_flags::seed_mode) || st.is_seeding || st.errc) return;
   const int total = t->torrent.ti->num_pieces();
   std::string msg = "the copy in " + t->seed_dir.string() + " does not match its manifest: " +
                     std::to_string(total - st.num_pieces) + " of " + std::to_string(total) +

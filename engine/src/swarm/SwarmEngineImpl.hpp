@@ -130,7 +130,8 @@ struct Transfer {
   std::int64_t last_uploaded = -1;
 };
 
-// A held version loaded by the session plugin, waiting for its add_torrent_alert.
+// A held version as its catalog row and manifest describe it; also a load by the session
+// plugin waiting for its add_torrent_alert.
 struct DemandLoad {
   std::string id;
   Manifest manifest;
@@ -261,6 +262,8 @@ struct SwarmEngine::Impl {
   // Seeding on demand.
   void hold(const std::string& id, const Manifest& m);
   void unhold(const std::string& id);
+  // A complete local copy with its manifest and torrent (nullopt: not complete here).
+  std::optional<DemandLoad> read_held(const std::string& id) const;
   std::optional<lt::add_torrent_params> load_on_demand(const lt::sha1_hash& h, const lt::address& from);  // libtorrent's thread
   void adopt(const lt::torrent_handle& h, const lt::sha256_hash& v2);
   void unload(Transfer& t);

@@ -23,7 +23,6 @@ struct GateTorrent final : lt::torrent_plugin {
 };
 
 constexpr std::size_t kMaxNotes = 1000;
-constexpr std::chrono::seconds kNoteEvery{60};
 
 }  // namespace
 
@@ -50,12 +49,9 @@ std::vector<ForeignNote> SwarmGate::take_notes() {
   return std::exchange(notes_, {});
 }
 
+// The owner rate-limits what it logs (SwarmEngine::Impl::on_foreign); this only bounds
+// the queue between two polls.
 void SwarmGate::note(const lt::address& a, const char* what) {
-  const auto now = std::chrono::steady_clock::now();
-  auto it = noted_.find(a);
-  if (it != noted_.end() && now - it->second < kNoteEvery) return;
-  if (noted_.size() >= kMaxNotes) noted_.clear();  // a bound, not a policy: notes are only logs
-  noted_[a] = now;
   if (notes_.size() < kMaxNotes) notes_.push_back({a.to_string(), what});
 }
 

@@ -31,10 +31,8 @@
 #include <libtorrent/extensions.hpp>
 #include <libtorrent/sha1_hash.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -50,7 +48,7 @@ struct GateCounters {
   std::uint64_t foreign_dials_refused = 0;  // connections to non-members closed at their handshake
 };
 
-// A foreign peer seen (for a rate-limited log line).
+// A foreign peer seen (for the owner's rate-limited log line).
 struct ForeignNote {
   std::string address;
   std::string what;  // "served", "dial refused"
@@ -69,7 +67,7 @@ class SwarmGate final : public lt::plugin {
   void set_members(std::set<lt::address> members, bool anyone);
   bool is_member(const lt::address& a) const;
   GateCounters counters() const;
-  // Foreign peers seen since the last call, at most one note per address a minute.
+  // Foreign peers seen since the last call (at most 1,000; the owner rate-limits its log).
   std::vector<ForeignNote> take_notes();
 
   // libtorrent (network thread).
@@ -89,7 +87,6 @@ class SwarmGate final : public lt::plugin {
   bool anyone_ = false;
   GateCounters counters_;
   std::vector<ForeignNote> notes_;
-  std::map<lt::address, std::chrono::steady_clock::time_point> noted_;
 };
 
 }  // namespace fedswarm
