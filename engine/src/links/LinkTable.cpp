@@ -108,7 +108,10 @@ void LinkTable::dial(const PeerId& peer, const RosterMember& member) {
     }
     auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(settings_.handshake_timeout_ms));
     timer->async_wait([socket](const boost::system::error_code& e) {
-      if (!e) socket->cancel();
+      // The connect may have completed (and the socket moved into a PeerLink) after
+      // this wait was already queued: cancelling a closed socket must not throw.
+      boost::system::error_code ignored;
+      if (!e && socket->is_open()) socket->cancel(ignored);
     });
     // The single-endpoint connect: the range form reopens the socket per attempt,
     // which would drop the bind above.
