@@ -257,10 +257,10 @@ void run_fill_during_fetch(const std::string& kind) {
 
 }  // namespace
 
-TEST_CASE("swarm - an ext4 data root that fills during a fetch bans no peer; the fetch completes once there is room") {
+TEST_CASE("swarm - an ext4 data root that fills during a fetch bans no peer, and the fetch completes once there is room") {
   run_fill_during_fetch("ext4");
 }
 
-TEST_CASE("swarm - a tmpfs data root that fills during a fetch does not kill the node; the fetch completes once there is room") {
+TEST_CASE("swarm - a tmpfs data root that fills during a fetch does not kill the node, and the fetch completes once there is room") {
   run_fill_during_fetch("tmpfs");
 }
