@@ -7,7 +7,11 @@
 #include <optional>
 #include <set>
 
+#include <libtorrent/torrent_flags.hpp>
+#include <sys/stat.h>
+
 #include "swarm/Placement.hpp"
+#include "swarm/StagingArea.hpp"
 #include "swarm/SwarmSettings.hpp"
 #include "swarm/TorrentParams.hpp"
 #include "TestFederation.hpp"
@@ -194,7 +198,40 @@ TEST_CASE("TorrentParams: the torrent of a manifest and resume data that is not 
   CHECK(untrusted->have_pieces.empty());
   CHECK(untrusted->renamed_files == trusted->renamed_files);
   CHECK_FALSE(seedable_without_check(*trusted, *t->ti));  // no merkle trees
+  // Without merkle trees nothing staged is checked (a check without them misleads
+  // libtorrent 2.0.8 into failing honest peers' pieces): the staged files are reserved
+  // space, and pieces not claimed by trusted resume data are downloaded.
+  CHECK(static_cast<bool>(p.flags & lt::torrent_flags::no_verify_files));
+  CHECK(static_cast<bool>(trusted->flags & lt::torrent_flags::no_verify_files));
+  CHECK(static_cast<bool>(untrusted->flags & lt::torrent_flags::no_verify_files));
   CHECK(resume_params(Bytes{'x'}, *t, "/s", true).error().reason == "resume_data_invalid");
+}
+
+TEST_CASE("StagingArea: every file to download is reserved in full before libtorrent has the torrent") {
+  Fixture fx;
+  auto info = InfoDict::parse(fx.manifest_.info_dict);
+  REQUIRE(info.ok());
+  const fs::path root = fx.job_.staging_root.parent_path();
+  const fs::path staged = root / "fresh" / fx.manifest_.version;
+  auto linked = prepare_staging(root, staged, *fx.catalog_, fx.manifest_, *info);
+  REQUIRE_MESSAGE(linked.ok(), linked.error().message);
+  CHECK(linked->list.empty());  // no earlier local version
+  for (const auto& f : info->files) {
+    const fs::path p = staged / f.path;
+    REQUIRE(fs::exists(p));
+    CHECK(fs::file_size(p) == f.size);
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    // Allocated, not sparse: no hole for a mapped read to fault on.
+    CHECK(static_cast<std::uint64_t>(st.st_blocks) * 512 >= f.size);
+  }
+  // Again over what is there (a resumed fetch): the content stays.
+  {
+    std::fstream f(staged / info->files.front().path, std::ios::in | std::ios::out | std::ios::binary);
+    f.write("kept", 4);
+  }
+  REQUIRE(prepare_staging(root, staged, *fx.catalog_, fx.manifest_, *info).ok());
+  CHECK(test::read_file(staged / info->files.front().path).substr(0, 4) == "kept");
 }
 
 TEST_CASE("Placement: with keep_staging_on_mismatch a failing copy stays staged for a re-check") {

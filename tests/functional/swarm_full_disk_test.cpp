@@ -62,6 +62,7 @@ TEST_CASE("swarm - a full data root pauses the fetch with a clear error and it c
   CHECK((*t)["activity"] == "paused");
   auto status = c.status(kDownloader);
   CHECK(status["swarm"]["paused"] == 1);
+  CHECK(status["swarm"]["banned_peers"].empty());  // a full disk is no peer's fault
   // Nothing in the DRS tree: the data root holds only the staging area.
   for (const auto& e : std::filesystem::directory_iterator(data_root)) {
     INFO(e.path().string());
@@ -83,6 +84,7 @@ TEST_CASE("swarm - a full data root pauses the fetch with a clear error and it c
   REQUIRE(after);
   CHECK((*after)["last_error"] == "");
   CHECK(c.status(kDownloader)["swarm"]["paused"] == 0);
+  CHECK(c.status(kDownloader)["swarm"]["banned_peers"].empty());
   CHECK_FALSE(std::filesystem::exists(data_root / ".staging" / kInstance));
   c.stop(kDownloader);
   c.stop(kPrimary);

@@ -169,7 +169,10 @@ PlacementOutcome place_version(const PlacementJob& job, Catalog& catalog, const 
     if (ec)
       return failure(Kind::error, "place_failed",
                      "cannot create " + parent.string() + ": " + ec.message() +
-                         "; check that the data root is writable, then resume the transfer");
+                         (ec == std::errc::no_space_on_device
+                              ? "; free space on the data root's file system (or give the node another data root), "
+                                "then resume the transfer (fedswarm transfers --resume " + job.manifest.instance_id() + ")"
+                              : "; check that the data root is writable, then resume the transfer"));
     // rename(2) replaces an empty directory silently: refuse any existing destination.
     if (fs::exists(fs::symlink_status(job.final_dir, ec)))
       return failure(Kind::error, "destination_exists",

@@ -15,14 +15,24 @@
 // plain libtorrent for pieces > 16 KiB). So a stale copy of such a file in the staged
 // directory (an older run linked it there) is removed.
 //
+// Then it reserves the full size of every file to download (fallocate), before
+// libtorrent has the torrent: a data root too full for the version is one clean error
+// (reason staging_no_space, naming the file system, the bytes needed and free, and
+// what to do) before a byte is fetched, and a disk that fills later cannot fail a write
+// of a staged file. (libtorrent allocates a file at its first write; on a full disk that
+// left a sparse file whose holes the piece's hash job read back: SIGBUS on a full
+// tmpfs, zeros elsewhere — a hash failure blamed on, and banning, the honest peer.)
+// Files it created are removed again when a reservation fails. On file systems without
+// fallocate nothing is reserved.
+//
 // A hard link costs nothing; across file systems the file is copied. Sharing the inode
 // with the earlier version is safe: nothing writes into a linked file.
 //
 // Contract
 // - Runs on the engine's worker thread (copies can take long); uses the catalog
 //   (thread-safe) for the earlier versions.
-// - Errors: `io` with reasons data_root_missing, staging_failed (the message names the
-//   path, the OS error and what to do). A file that cannot be linked or copied is not
+// - Errors: `io` with reasons data_root_missing, staging_failed, staging_no_space (the
+//   message names the path, the OS error and what to do). A file that cannot be linked or copied is not
 //   an error: it is downloaded instead.
 #pragma once
 

@@ -373,9 +373,10 @@ void SwarmEngine::Impl::on_placed(const std::string& id, std::uint64_t epoch, co
 // SHA-256 contradicts its own merkle roots. The staged files are re-checked by
 // libtorrent against those roots and only failing pieces are fetched again; if that
 // re-check finds every piece intact and the SHA-256 still differs, it is the
-// publisher's mismatch.
+// publisher's mismatch. A staged file that is unreadable or of the wrong size is never
+// the publisher's: only a SHA-256 that differs can be.
 void SwarmEngine::Impl::on_verify_failed(Transfer& t, const PlacementOutcome& out) {
-  const bool publisher_fault = !out.linked && t.recheck_bad_pieces == 0;
+  const bool publisher_fault = !out.linked && t.recheck_bad_pieces == 0 && out.reason == "sha256_mismatch";
   if (publisher_fault) {
     ++stats.verify_failures;
     ++t.verify_failures;

@@ -16,7 +16,19 @@ namespace {
 constexpr lt::torrent_flags_t kOurFlags = lt::torrent_flags::paused | lt::torrent_flags::auto_managed |
                                           lt::torrent_flags::seed_mode | lt::torrent_flags::upload_mode |
                                           lt::torrent_flags::share_mode | lt::torrent_flags::super_seeding |
-                                          lt::torrent_flags::stop_when_ready | lt::torrent_flags::sequential_download;
+                                          lt::torrent_flags::stop_when_ready | lt::torrent_flags::sequential_download |
+                                          lt::torrent_flags::no_verify_files;
+
+// Without merkle trees libtorrent 2.0.8 cannot verify a staged piece of a file longer
+// than one piece, and a check of staged files stores the block hashes of what it read
+// (zeros of reserved space, a half-written piece) as if they were known: when a peer
+// then sends the piece layers, the pieces downloaded over them fail and the honest peer
+// that sent them is banned. The staged files always exist (prepare_staging reserves
+// them), so without trees nothing on disk is checked: every piece not claimed by the
+// resume data is downloaded.
+bool has_trees(const lt::add_torrent_params& p) {
+  return std::any_of(p.merkle_trees.begin(), p.merkle_trees.end(), [](const auto& t) { return !t.empty(); });
+}
 
 Error refused(const std::string& reason, const std::string& why) {
   return make_error(Errc::invalid, reason, "info dict: " + why);
@@ -76,6 +88,7 @@ lt::add_torrent_params fresh_params(const ManifestTorrent& t, const std::filesys
   p.save_path = save_path.string();
   p.flags &= ~kOurFlags;
   with_version_root(p, t);
+  p.flags |= lt::torrent_flags::no_verify_files;  // see has_trees
   // Full allocation turns a full disk into an error when a file is opened; with sparse
   // memory-mapped files it would be a SIGBUS in the middle of a write (measured).
   p.storage_mode = lt::storage_mode_allocate;
@@ -114,6 +127,7 @@ Result<lt::add_torrent_params> resume_params(ByteView resume, const ManifestTorr
     p.have_pieces.clear();
     p.unfinished_pieces.clear();
   }
+  if (!has_trees(p)) p.flags |= lt::torrent_flags::no_verify_files;
   return p;
 }
 

@@ -39,13 +39,17 @@ struct ManifestTorrent {
 Result<ManifestTorrent> torrent_of(const Manifest& manifest);
 
 // A torrent the engine manages itself: not auto-managed (no queueing), not paused,
-// files allocated in full when opened.
+// files allocated in full when opened, nothing on disk checked (no_verify_files: the
+// staged files are reserved space, see prepare_staging).
 lt::add_torrent_params fresh_params(const ManifestTorrent& t, const std::filesystem::path& save_path);
 
 // Parameters from stored resume data, with the torrent, save path and flags replaced by
 // ours. With `trust_pieces` false the have/verified/unfinished pieces are dropped (the
 // merkle trees, peers and banned peers are kept): libtorrent then checks the files on
-// disk before it trusts any piece. Errors: resume_data_invalid (unparsable, or for
+// disk before it trusts any piece — only if the resume data carries merkle trees
+// (without them libtorrent 2.0.8 cannot verify a staged piece and a check misleads it
+// into failing, and banning, honest peers' pieces; the pieces are downloaded again
+// instead: no_verify_files). Errors: resume_data_invalid (unparsable, or for
 // another torrent).
 Result<lt::add_torrent_params> resume_params(ByteView resume, const ManifestTorrent& t,
                                              const std::filesystem::path& save_path, bool trust_pieces);
