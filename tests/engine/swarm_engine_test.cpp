@@ -522,9 +522,9 @@ TEST_CASE("SwarmEngine: a version whose torrent is named after the bare version 
 
 // Issue 14: a peer's handshake for a held version that is not loaded makes the holder
 // load it, and that same connection is served. libtorrent 2.0.8 drops a connection that
-// attaches while its torrent checks its resume data (torrent_not_ready); the peer then
-// had to dial again (twice, about a second apart each), so the first byte of a cold
-// version came after two seconds. Counted, not timed.
+// attaches while its torrent checks its resume data (torrent_not_ready), so the peer had
+// to dial again a second tick later (fails without no_verify_files in load_on_demand).
+// Counted, not timed.
 TEST_CASE("SwarmEngine: a cold held version is served on the connection that asked for it, without a re-hash") {
   Swarm swarm(74);
   Node& pub = swarm.add("IPSL");

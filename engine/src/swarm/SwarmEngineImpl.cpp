@@ -3,7 +3,6 @@
 #include "fedswarm/protocol/DrsPath.hpp"
 
 #include <libtorrent/alert_types.hpp>
-#include <libtorrent/error_code.hpp>
 #include <libtorrent/operations.hpp>
 #include <libtorrent/torrent_flags.hpp>
 
@@ -466,7 +465,6 @@ void SwarmEngine::Impl::on_alert(lt::alert* a) {
     return on_foreign(blocked->endpoint.address().to_string(), "refused (not a federation member)");
   }
   if (auto* gone = lt::alert_cast<lt::peer_disconnected_alert>(a)) {
-    if (gone->error == lt::errors::torrent_not_ready) ++stats.peers_dropped_not_ready;
     // libtorrent keeps a served peer's announced listen port and would dial it later:
     // foreign addresses are never dialled, so the torrent's peer list forgets them (the
     // members' entries come back at the next re-dial).
