@@ -15,7 +15,8 @@
 // figures; `--keep --dir DIR` keeps it, and a later run with the same `--dir` reuses it.
 // Prints a Markdown table and the command line. Not a test: no assertions on time.
 //
-// Usage: seeding_bench [--n N] [--dir DIR] [--keep] [--fedswarm PATH] [--cold K] [--loads L]
+// Usage: seeding_bench [--n N] [--dir DIR] [--keep] [--fedswarm PATH] [--cold K] [--loads L] [--trace]
+// (--trace: the peer's alerts for each cold version, with milliseconds since its request)
 #include <signal.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -55,6 +56,7 @@ struct Options {
   std::string fedswarm = FEDSWARM_BIN;
   std::size_t cold = 20;
   std::size_t loads = 1000;
+  bool trace = false;  // print the peer's alerts (with peer_log) for each cold version
 };
 
 // What setup leaves for the runs (bench.json in the bench directory).
@@ -134,7 +136,7 @@ Manifest manifest_of(const test::ManifestFactory& factory, std::uint64_t i, cons
   return m;
 }
 
-lt::settings_pack session_settings(const std::string& ip, std::uint16_t port) {
+lt::settings_pack session_settings(const std::string& ip, std::uint16_t port, bool trace = false) {
   SwarmSettingsInput in;
   in.ip = lt::make_address(ip);
   in.port = port;
@@ -143,7 +145,9 @@ lt::settings_pack session_settings(const std::string& ip, std::uint16_t port) {
             static_cast<int>(static_cast<std::uint32_t>(lt::alert_category::error | lt::alert_category::status |
                                                         lt::alert_category::storage | lt::alert_category::connect |
                                                         lt::alert_category::piece_progress |
-                                                        lt::alert_category::block_progress)));
+                                                        lt::alert_category::block_progress |
+                                                        (trace ? lt::alert_category::peer_log | lt::alert_category::peer
+                                                               : lt::alert_category_t{}))));
   s.set_int(lt::settings_pack::alert_queue_size, 100'000);
   s.set_int(lt::settings_pack::connections_limit, 5000);
   s.set_int(lt::settings_pack::connection_speed, 1000);
@@ -305,8 +309,9 @@ int main(int argc, char** argv) {
     else if (a == "--fedswarm") opt.fedswarm = value();
     else if (a == "--cold") opt.cold = std::stoul(value());
     else if (a == "--loads") opt.loads = std::stoul(value());
+    else if (a == "--trace") opt.trace = true;
     else {
-      std::cerr << "usage: seeding_bench [--n N] [--dir DIR] [--keep] [--fedswarm PATH] [--cold K] [--loads L]\n";
+      std::cerr << "usage: seeding_bench [--n N] [--dir DIR] [--keep] [--fedswarm PATH] [--cold K] [--loads L] [--trace]\n";
       return 2;
     }
   }
@@ -404,7 +409,7 @@ int main(int argc, char** argv) {
   const std::uint64_t idle_loaded = s_idle ? swarm_field(*s_idle, "loaded") : 0;
 
   // --- cold versions: request → first block ---------------------------------------------------------
-  lt::session peer(lt::session_params(session_settings(kIpPeer, static_cast<std::uint16_t>(layout->peer_port))));
+  lt::session peer(lt::session_params(session_settings(kIpPeer, static_cast<std::uint16_t>(layout->peer_port), opt.trace)));
   const lt::tcp::endpoint a_swarm(lt::make_address(kIpA), static_cast<std::uint16_t>(layout->port + 1));
   const fs::path peer_dir = opt.dir / "peer";
   fs::remove_all(peer_dir);
@@ -419,6 +424,12 @@ int main(int argc, char** argv) {
     std::optional<Clock::time_point> t_tcp;
     h.connect_peer(a_swarm);
     const bool got = pump(peer, std::chrono::seconds(30), [&](lt::alert* al) {
+      if (opt.trace)
+        if (auto* ta = dynamic_cast<lt::torrent_alert*>(al); ta && ta->handle == h)
+          std::fprintf(stderr, "%8.1f ms (wall %lld) %s\n", seconds_since(t0) * 1e3,
+                       static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch()).count() % 100000),
+                       al->message().c_str());
       if (auto* c = lt::alert_cast<lt::peer_connect_alert>(al); c && c->handle == h && !t_tcp) t_tcp = Clock::now();
       if (auto* d = lt::alert_cast<lt::peer_disconnected_alert>(al); d && d->handle == h)
         ++disconnects[d->error.message() + " (" + std::string(lt::operation_name(d->op)) + ")"];

@@ -519,3 +519,43 @@ TEST_CASE("SwarmEngine: a version whose torrent is named after the bare version 
   CHECK(f.local(id).path == dir.string());
   CHECK(f.engine().counters().bytes_rehashed == 0);
 }
+
+// Issue 14: a peer's handshake for a held version that is not loaded makes the holder
+// load it, and that same connection is served. libtorrent 2.0.8 drops a connection that
+// attaches while its torrent checks its resume data (torrent_not_ready), so the peer had
+// to dial again a second tick later (fails without no_verify_files in load_on_demand).
+// Counted, not timed.
+TEST_CASE("SwarmEngine: a cold held version is served on the connection that asked for it, without a re-hash") {
+  Swarm swarm(74);
+  Node& pub = swarm.add("IPSL");
+  Node& first = swarm.add("DKRZ");
+  Node& cold = swarm.add("CEDA");
+  swarm.admit();
+  SampleVersion v = sample(swarm.dir() / "archive", 17, 3, 100 * 1024);
+  const Manifest m = swarm.publish({swarm.dir() / "archive"}).front();
+  const std::string id = m.instance_id();
+  auto on_demand = [](SwarmEngineOptions& o) { o.seed_idle = 1s; };
+
+  pub.start(on_demand);
+  REQUIRE(pub.engine().restore().ok());
+  REQUIRE(pub.engine().counters().loaded == 0);
+  // A first fetch makes the holder check its copy once and store the trees.
+  first.start();
+  REQUIRE(first.engine().fetch(m, FetchOptions{{pub.endpoint()}, 0}).ok());
+  REQUIRE(swarm.run_until([&] { return first.placed(id); }));
+  // Idle, it leaves the session.
+  REQUIRE(swarm.run_until([&] { return pub.engine().counters().loaded == 0 && pub.engine().counters().held == 1; }));
+  const SwarmCounters before = pub.engine().counters();
+  CHECK(before.full_checks == 1);
+
+  cold.start();
+  REQUIRE(cold.engine().fetch(m, FetchOptions{{pub.endpoint()}, 0}).ok());
+  bool done = swarm.run_until([&] { return cold.placed(id); });
+  INFO(describe(cold.transfer(id)));
+  REQUIRE(done);
+  expect_same_files(m, v.directory, final_dir(cold, m));
+  const SwarmCounters after = pub.engine().counters();
+  CHECK(after.on_demand_loads == before.on_demand_loads + 1);
+  CHECK(after.full_checks == 1);                                         // loaded from its stored trees
+  CHECK(after.peers_dropped_not_ready == before.peers_dropped_not_ready);  // the asking connection was served
+}

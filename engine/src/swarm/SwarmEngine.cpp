@@ -449,6 +449,8 @@ SwarmCounters SwarmEngine::counters() const {
     if (t.handle.is_valid()) ++c.loaded;
   const GateCounters g = im.gate->counters();
   c.on_demand_misses = g.on_demand_misses;
+  // libtorrent posts no alert for a connection closed before it was attached.
+  c.peers_dropped_not_ready = g.on_demand_loads - std::min(g.on_demand_loads, g.on_demand_attached);
   c.foreign_served = g.foreign_served;
   c.foreign_dials_refused = g.foreign_dials_refused;
   return c;

@@ -270,6 +270,10 @@ struct SwarmCounters {
   std::uint64_t idle_unloads = 0;      // seeds unloaded after seed_idle without a peer
   std::uint64_t evictions = 0;         // seeds unloaded to stay within max_active_torrents
   std::uint64_t full_checks = 0;       // seeds added without stored trees: every piece read and hashed
+  // Loads on demand whose asking connection libtorrent closed instead of attaching it
+  // (e.g. torrent_not_ready while the new torrent checked its resume data): that peer
+  // had to dial again. Must stay 0.
+  std::uint64_t peers_dropped_not_ready = 0;
   // Foreign peers (not roster members).
   std::uint64_t foreign_refused = 0;        // connections refused by the members-only filter
   std::uint64_t foreign_served = 0;         // connections served (peers = anyone)

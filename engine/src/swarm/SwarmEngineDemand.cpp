@@ -97,7 +97,15 @@ std::optional<lt::add_torrent_params> SwarmEngine::Impl::load_on_demand(const lt
     notify();
     return std::nullopt;
   }
-  p->flags |= lt::torrent_flags::seed_mode | lt::torrent_flags::upload_mode;
+  // no_verify_files: libtorrent 2.0.8 attaches the asking peer right after this returns
+  // and drops it (torrent_not_ready) if the torrent is still checking its resume data,
+  // which is a disk job finishing only after the peer is gone: the peer had to dial
+  // again, each dial a second tick or a reconnect interval later. Without the check the
+  // torrent is seeding when the peer attaches and the handshake that asked is served.
+  // Nothing is lost: the resume data claims every piece with its trees (checked above),
+  // and in seed mode each piece is hashed against them before it is first sent; a
+  // missing or short file fails that read (file_error_alert: the seed is paused).
+  p->flags |= lt::torrent_flags::seed_mode | lt::torrent_flags::upload_mode | lt::torrent_flags::no_verify_files;
   {
     std::lock_guard lock(demand_mu);
     d.requester = from;
@@ -140,9 +148,10 @@ void SwarmEngine::Impl::adopt(const lt::torrent_handle& h, const lt::sha256_hash
   by_handle[h] = t.id;
   ++stats.on_demand_loads;
   for (const auto& ep : t.peers) h.connect_peer(ep);
-  // The handshake that caused the load does not survive the torrent's start (libtorrent
-  // drops it); the member that asked would dial again only after its reconnect
-  // interval. Dial it back now. (A foreign peer is never dialled: it dials again.)
+  // The connection that caused the load is attached to it (load_on_demand: no resume
+  // check to wait for). Should it have closed meanwhile, the member that asked would
+  // dial again only after its reconnect interval: dial it (a no-op while it is
+  // connected). A foreign peer is never dialled: it dials again.
   if (auto it = member_swarm.find(d->requester); it != member_swarm.end()) h.connect_peer(it->second);
 }
 

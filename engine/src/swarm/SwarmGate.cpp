@@ -62,6 +62,7 @@ std::shared_ptr<lt::torrent_plugin> SwarmGate::new_torrent(const lt::torrent_han
 bool SwarmGate::admit(const lt::peer_connection_handle& pc) {
   const lt::address a = pc.remote().address();
   std::lock_guard lock(mu_);
+  if (!asking_.empty() && asking_.erase(pc.remote())) ++counters_.on_demand_attached;
   if (members_.count(a)) return true;
   if (pc.is_outgoing()) {
     ++counters_.foreign_dials_refused;
@@ -91,6 +92,8 @@ bool SwarmGate::on_unknown_torrent(const lt::info_hash_t& info_hash, const lt::p
     return false;
   }
   ++counters_.on_demand_loads;
+  if (asking_.size() >= kMaxNotes) asking_.clear();  // connections closed before attaching
+  asking_.insert(pc.remote());
   p = std::move(*params);
   return true;
 }

@@ -43,6 +43,9 @@ namespace fedswarm {
 
 struct GateCounters {
   std::uint64_t on_demand_loads = 0;     // torrents added because a peer asked for them
+  // ... whose asking connection libtorrent then attached to them (the others it closed,
+  // e.g. torrent_not_ready: that peer had to dial again).
+  std::uint64_t on_demand_attached = 0;
   std::uint64_t on_demand_misses = 0;    // handshakes for a torrent not held here
   std::uint64_t foreign_served = 0;      // incoming connections from non-members (peers = anyone)
   std::uint64_t foreign_dials_refused = 0;  // connections to non-members closed at their handshake
@@ -87,6 +90,7 @@ class SwarmGate final : public lt::plugin {
   bool anyone_ = false;
   GateCounters counters_;
   std::vector<ForeignNote> notes_;
+  std::set<lt::tcp::endpoint> asking_;  // connections that caused a load, until attached
 };
 
 }  // namespace fedswarm

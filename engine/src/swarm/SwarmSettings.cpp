@@ -65,6 +65,15 @@ lt::settings_pack swarm_settings(const SwarmSettingsInput& in) {
   p.set_bool(sp::enable_outgoing_tcp, true);
   p.set_bool(sp::enable_incoming_tcp, true);
   p.set_str(sp::user_agent, "fedswarm/0.1");
+  // Outgoing connections use the plain BitTorrent handshake. An obfuscated (encrypted)
+  // one names the torrent by a hash that only a loaded torrent can be matched against,
+  // so a node that holds the version but has not loaded it cannot tell what is asked
+  // and closes the connection; libtorrent 2.0.8 dials encrypted first (connect_peer's
+  // default flags) and plain only a second tick later: the first byte of a cold
+  // version came a second late. The obfuscation hides nothing that matters here (every
+  // piece is checked against the signed merkle roots; who may connect is the IP
+  // filter); incoming connections may still use it (foreign clients, peers = anyone).
+  p.set_int(sp::out_enc_policy, sp::pe_disabled);
   // Full checks (a seed without stored merkle trees, after an unclean stop) hash on
   // these threads; the default of one suits spinning disks, not a data node's arrays.
   p.set_int(sp::hashing_threads, static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)));
