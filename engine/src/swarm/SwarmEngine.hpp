@@ -276,11 +276,12 @@ struct SwarmCounters {
   std::uint64_t foreign_dials_refused = 0;  // connections to foreign addresses closed (never dialled)
 };
 
-// What `restore` re-added.
+// What `restore` / `restore_changed` re-added.
 struct RestoreReport {
-  std::size_t seeding = 0;
+  std::size_t seeding = 0;   // versions newly held
   std::size_t fetching = 0;
   std::vector<Error> errors;  // one per version that could not be added (with its id)
+  std::size_t rows_read = 0;  // local replica rows read from the catalog (what the call cost)
 };
 
 class SwarmEngine {
@@ -308,10 +309,20 @@ class SwarmEngine {
   // catalog it seeds it. Errors: invalid, conflict (retracted), io (catalog).
   Status fetch(const Manifest& manifest, const FetchOptions& options = {});
   // Re-adds every local replica of the catalog not yet in the engine: complete ones are
-  // seeded (and what a crash left of their staging root is removed),
+  // held (and what a crash left of their staging root is removed),
   // wanted/transferring/verifying/paused ones fetched; retracted versions are skipped.
-  // Call after start, and again whenever the catalog changed underneath.
+  // Call after start. Reads the rows kRestorePage at a time without their resume data
+  // (a held version's is read when it is loaded), so memory does not grow with what
+  // the catalog holds beyond the held index itself.
   Result<RestoreReport> restore();
+  // The same for the local replicas whose catalog rows were written since the last
+  // restore or restore_changed (the catalog's local-change sequence): costs what
+  // changed, not what is held. Call whenever the catalog changed underneath (a CLI
+  // command's notify). Before any `restore`, it reads the changes since the start of the
+  // sequence (rows written by an older fedswarm are then missed: call `restore` first).
+  Result<RestoreReport> restore_changed();
+  // Rows read per catalog transaction by restore and restore_changed.
+  static constexpr std::size_t kRestorePage = 1024;
   // Adds a peer ("ip:port") for a version, connecting at once if it is in the engine,
   // else remembered for when it is added. Errors: invalid (endpoint).
   Status add_peer(std::string_view instance_id, std::string_view endpoint);
@@ -351,6 +362,8 @@ class SwarmEngine {
 
  private:
   SwarmEngine();
+  // restore's work for one row (`l` may lack its resume data).
+  void restore_row(const LocalReplica& l, RestoreReport& report);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
