@@ -97,11 +97,11 @@
 //
 // Threading
 // - Every member function must be called from one thread, the owner (the daemon's io
-//   thread): start, seed, fetch, restore, add_peer, remove, resume_paused, poll,
-//   transfers, counters, stop and the destructor. None blocks for long except `start`
-//   (waits for the listen result, at most start_timeout), `stop` (waits for resume
-//   data, at most stop_timeout) and both `stop` and the destructor, which wait for the
-//   worker to finish the file it is hashing.
+//   thread): start, seed, fetch, restore, restore_changed, add_peer, remove,
+//   resume_paused, poll, transfers, counters, stop and the destructor. None blocks for
+//   long except `start` (waits for the listen result, at most start_timeout), `stop`
+//   (waits for resume data, at most stop_timeout) and both `stop` and the destructor,
+//   which wait for the worker to finish the file it is hashing.
 // - libtorrent runs its own threads; alerts are handled only in `poll`, on the owner
 //   thread. Call it periodically (e.g. every 100–500 ms); `set_wakeup` registers a
 //   callback (called from libtorrent's or the worker's thread; it must only post, e.g.
@@ -112,10 +112,11 @@
 //   (Catalog is thread-safe).
 //
 // Wiring (the daemon): start with the IP of [network] listen and [network] swarm_port,
-// then `restore()`; `seed()` each version this node publishes; `fetch()` what policy
-// wants; `add_peer()` for each replica record / roster member (its endpoint host and
-// swarm_port); `remove()` on a retraction or a withdrawal; `poll()` on a timer and from
-// the wakeup; `stop()` on shutdown.
+// then `restore()` (and `restore_changed()` whenever a CLI command changed the catalog);
+// `seed()` each version this node publishes; `fetch()` what policy wants; `add_peer()`
+// for each replica record / roster member (its endpoint host and swarm_port); `remove()`
+// on a retraction or a withdrawal; `poll()` on a timer and from the wakeup; `stop()` on
+// shutdown.
 //
 // Errors (Result/Status): `invalid` (manifest whose info dict does not describe its
 // files, bad endpoint, bad options), `conflict` (a retracted version; seeding a version
