@@ -9,13 +9,15 @@
 //   - A's anonymous RSS and CPU, idle after start;
 //   - a peer's request → the first block of a cold version (p50 / p99 / max over
 //     `--cold` versions), from connect_peer and from the established TCP connection;
+//   - a CLI command's notify (`--notify` times the `notify` control request, answered
+//     once the replication loop has handled it): what each `fedswarm publish` costs A;
 //   - A with `--loads` versions loaded on demand: its anonymous RSS, swarm.loaded, and
 //     its CPU over 10 s afterwards; full hash checks (0: the stored trees were used).
 // Setup (the homes, N versions, their resume data) is timed apart and excluded from the
 // figures; `--keep --dir DIR` keeps it, and a later run with the same `--dir` reuses it.
 // Prints a Markdown table and the command line. Not a test: no assertions on time.
 //
-// Usage: seeding_bench [--n N] [--dir DIR] [--keep] [--fedswarm PATH] [--cold K] [--loads L] [--trace]
+// Usage: seeding_bench [--n N] [--dir DIR] [--keep] [--fedswarm PATH] [--cold K] [--loads L] [--notify K] [--trace]
 // (--trace: the peer's alerts for each cold version, with milliseconds since its request)
 #include <signal.h>
 #include <unistd.h>
@@ -56,6 +58,7 @@ struct Options {
   std::string fedswarm = FEDSWARM_BIN;
   std::size_t cold = 20;
   std::size_t loads = 1000;
+  std::size_t notify = 20;
   bool trace = false;  // print the peer's alerts (with peer_log) for each cold version
 };
 
@@ -309,9 +312,10 @@ int main(int argc, char** argv) {
     else if (a == "--fedswarm") opt.fedswarm = value();
     else if (a == "--cold") opt.cold = std::stoul(value());
     else if (a == "--loads") opt.loads = std::stoul(value());
+    else if (a == "--notify") opt.notify = std::stoul(value());
     else if (a == "--trace") opt.trace = true;
     else {
-      std::cerr << "usage: seeding_bench [--n N] [--dir DIR] [--keep] [--fedswarm PATH] [--cold K] [--loads L] [--trace]\n";
+      std::cerr << "usage: seeding_bench [--n N] [--dir DIR] [--keep] [--fedswarm PATH] [--cold K] [--loads L] [--notify K] [--trace]\n";
       return 2;
     }
   }
@@ -408,6 +412,14 @@ int main(int argc, char** argv) {
   auto s_idle = ask(a_dir, ControlCommand::status);
   const std::uint64_t idle_loaded = s_idle ? swarm_field(*s_idle, "loaded") : 0;
 
+  // --- a CLI command's notify -----------------------------------------------------------------------
+  std::vector<double> notify_ms;
+  for (std::size_t k = 0; k < opt.notify; ++k) {
+    const auto t0 = Clock::now();
+    if (auto r = ask(a_dir, ControlCommand::notify); !r) throw std::runtime_error("notify: " + r.error().message);
+    notify_ms.push_back(seconds_since(t0) * 1e3);
+  }
+
   // --- cold versions: request → first block ---------------------------------------------------------
   lt::session peer(lt::session_params(session_settings(kIpPeer, static_cast<std::uint16_t>(layout->peer_port), opt.trace)));
   const lt::tcp::endpoint a_swarm(lt::make_address(kIpA), static_cast<std::uint16_t>(layout->port + 1));
@@ -489,7 +501,7 @@ int main(int argc, char** argv) {
   // --- the table ------------------------------------------------------------------------------------
   auto field = [](const Result<nlohmann::json>& s, const char* k) { return s ? swarm_field(*s, k) : 0; };
   auto met = [](bool ok) { return ok ? "met" : "**not met**"; };
-  const auto fb = percentiles(first_ms), ft = percentiles(from_tcp_ms);
+  const auto fb = percentiles(first_ms), ft = percentiles(from_tcp_ms), nt = percentiles(notify_ms);
   std::printf("\n## Seeding on demand — node A holds N = %llu complete versions (two files of 1–3 KiB each)\n\n",
               static_cast<unsigned long long>(ids.size()));
   std::printf("command: `%s`\n\n", cmdline.c_str());
@@ -500,6 +512,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(idle_loaded), human(static_cast<double>(idle_rss)).c_str(),
               human(static_cast<double>(rss_start_peak)).c_str(), met(idle_rss <= (300ull << 20)));
   std::printf("| A's CPU, idle after start (10 s) | %s %% of a core | — | |\n", fmt(idle_cpu, "%.2f").c_str());
+  std::printf("| a CLI notify (`notify` control request, nothing changed), p50 / max over %zu | %s / %s ms | independent of N | |\n",
+              nt.n, fmt(nt.p50).c_str(), fmt(nt.max).c_str());
   std::printf("| peer's request (connect_peer) → first block of a cold version, p50 / p99 / max (%zu of %zu) | %s / %s / %s ms | ≤ 1 s | %s |\n",
               fb.n, cold_idx.size(), fmt(fb.p50).c_str(), fmt(fb.p99).c_str(), fmt(fb.max).c_str(),
               met(cold_failed == 0 && fb.n > 0 && fb.max <= 1000));

@@ -1,6 +1,7 @@
 #include "CatalogImpl.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <set>
@@ -180,8 +181,7 @@ Result<Envelope> CatalogImpl::append_local(const SigningKey& key, RecordKind kin
     if (r.outcome == IngestOutcome::stored) {
       // The local row rides in the same transaction so a crash can never leave a
       // published version without the state that says this node holds it.
-      if (local)
-        return txn.put(t_.locals, mdb_val(std::string_view(local->instance_id)), mdb_val(ByteView(local_row)));
+      if (local) return write_local(txn, local->instance_id, local_row);
       return {};
     }
     // Returning the refusal aborts the transaction: nothing of it is stored.
@@ -458,9 +458,32 @@ Status CatalogImpl::put_local(const LocalReplica& replica) {
   FEDSWARM_TRY(check_local(replica));
   Bytes row = encode_local(replica);
   std::lock_guard lock(write_mutex_);
-  return env_->write([&](LmdbTxn& txn) {
-    return txn.put(t_.locals, mdb_val(std::string_view(replica.instance_id)), mdb_val(ByteView(row)));
-  });
+  return env_->write([&](LmdbTxn& txn) { return write_local(txn, replica.instance_id, row); });
+}
+
+Status CatalogImpl::write_local(LmdbTxn& txn, std::string_view instance_id, ByteView row) {
+  FEDSWARM_TRY(txn.put(t_.locals, mdb_val(instance_id), mdb_val(row)));
+  std::uint64_t next = 1;
+  {
+    LmdbCursor c(txn, t_.local_changes);
+    if (!c.ok()) return txn.error(c.open_error(), "read");
+    MDB_val k, v;
+    int rc = c.get(&k, &v, MDB_LAST);
+    if (rc == 0) next = load<std::uint64_t>(k.mv_data) + 1;
+    else if (rc != MDB_NOTFOUND) return txn.error(rc, "read");
+  }
+  // One entry per row (its latest change), so the sequence's tables stay as large as
+  // the locals table however often rows are rewritten (resume data every 30 s).
+  MDB_val old;
+  int rc = txn.get(t_.local_change_of, mdb_val(instance_id), &old);
+  if (rc == 0) {
+    const auto before = load<std::uint64_t>(old.mv_data);
+    FEDSWARM_TRY(txn.del(t_.local_changes, mdb_pod(before)));
+  } else if (rc != MDB_NOTFOUND) {
+    return txn.error(rc, "read");
+  }
+  FEDSWARM_TRY(txn.put(t_.local_changes, mdb_pod(next), mdb_val(instance_id)));
+  return txn.put(t_.local_change_of, mdb_val(instance_id), mdb_pod(next));
 }
 
 Result<std::optional<LocalReplica>> CatalogImpl::local(std::string_view instance_id) const {
@@ -485,6 +508,62 @@ Result<std::vector<LocalReplica>> CatalogImpl::locals() const {
       out.push_back(std::move(*l));
       return {};
     }));
+    return out;
+  });
+}
+
+Result<std::vector<LocalReplica>> CatalogImpl::locals_after(std::string_view after, std::size_t max,
+                                                            bool with_resume) const {
+  return env_->read([&](LmdbTxn& txn) -> Result<std::vector<LocalReplica>> {
+    std::vector<LocalReplica> out;
+    if (max == 0) return out;
+    LmdbCursor c(txn, t_.locals);
+    if (!c.ok()) return txn.error(c.open_error(), "read");
+    MDB_val k = mdb_val(after), v;
+    int rc = c.get(&k, &v, after.empty() ? MDB_FIRST : MDB_SET_RANGE);
+    if (rc == 0 && !after.empty() && chars(k) == after) rc = c.get(&k, &v, MDB_NEXT);
+    while (rc == 0) {
+      auto l = decode_local(chars(k), view(v), with_resume);
+      if (!l) return corrupt_row("locals");
+      out.push_back(std::move(*l));
+      if (out.size() >= max) break;
+      rc = c.get(&k, &v, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND) return txn.error(rc, "read");
+    return out;
+  });
+}
+
+Result<std::uint64_t> CatalogImpl::local_change_seq() const {
+  if (t_.local_changes == 0) return std::uint64_t{0};  // read-only, a catalog without the sequence
+  return env_->read([&](LmdbTxn& txn) -> Result<std::uint64_t> {
+    LmdbCursor c(txn, t_.local_changes);
+    if (!c.ok()) return txn.error(c.open_error(), "read");
+    MDB_val k, v;
+    int rc = c.get(&k, &v, MDB_LAST);
+    if (rc == MDB_NOTFOUND) return std::uint64_t{0};
+    if (rc != 0) return txn.error(rc, "read");
+    return load<std::uint64_t>(k.mv_data);
+  });
+}
+
+Result<LocalChanges> CatalogImpl::local_changes_after(std::uint64_t after, std::size_t max) const {
+  LocalChanges out;
+  out.last = after;
+  if (t_.local_changes == 0 || max == 0 || after == UINT64_MAX) return out;
+  return env_->read([&](LmdbTxn& txn) -> Result<LocalChanges> {
+    LmdbCursor c(txn, t_.local_changes);
+    if (!c.ok()) return txn.error(c.open_error(), "read");
+    std::uint64_t from = after + 1;
+    MDB_val k = mdb_pod(from), v;
+    int rc = c.get(&k, &v, MDB_SET_RANGE);
+    while (rc == 0) {
+      out.last = load<std::uint64_t>(k.mv_data);
+      out.instance_ids.emplace_back(chars(v));
+      if (out.instance_ids.size() >= max) break;
+      rc = c.get(&k, &v, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND) return txn.error(rc, "read");
     return out;
   });
 }

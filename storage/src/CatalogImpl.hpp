@@ -65,6 +65,9 @@ class CatalogImpl final : public Catalog {
   Status put_local(const LocalReplica& replica) override;
   Result<std::optional<LocalReplica>> local(std::string_view instance_id) const override;
   Result<std::vector<LocalReplica>> locals() const override;
+  Result<std::vector<LocalReplica>> locals_after(std::string_view after, std::size_t max, bool with_resume) const override;
+  Result<std::uint64_t> local_change_seq() const override;
+  Result<LocalChanges> local_changes_after(std::uint64_t after, std::size_t max) const override;
 
   Result<Stats> stats() const override;
 
@@ -78,6 +81,8 @@ class CatalogImpl final : public Catalog {
   // One write transaction that ingests records through `fn`; replayed on map growth.
   Status write_ingest(std::int64_t now, const std::function<Status(CatalogIngest&, LmdbTxn&)>& fn);
   static Status check_local(const LocalReplica& replica);
+  // Writes a local row and moves it to the next number of the local-change sequence.
+  Status write_local(LmdbTxn& txn, std::string_view instance_id, ByteView row);
   // Every version of a dataset (oldest first) with status and superseded_by resolved.
   Result<std::vector<VersionInfo>> version_infos(LmdbTxn& txn, std::string_view dataset_id) const;
   // Files whose entry in `index` (tracking or sha) has `hash`, confirmed by `match`

@@ -196,14 +196,21 @@ Bytes encode_local(const LocalReplica& l) {
   return std::move(w.bytes());
 }
 
-std::optional<LocalReplica> decode_local(std::string_view instance_id, ByteView b) {
+std::optional<LocalReplica> decode_local(std::string_view instance_id, ByteView b, bool with_resume) {
   ByteReader rd(b);
   LocalReplica l;
   l.instance_id = std::string(instance_id);
   std::uint8_t state = 0;
   if (!rd.pod(state) || state > static_cast<std::uint8_t>(LocalState::paused) || !rd.pod(l.bytes_done) ||
-      !rd.pod(l.updated_at) || !rd.str(l.path) || !rd.str(l.last_error) || !rd.bytes(l.resume_data) || !rd.done())
+      !rd.pod(l.updated_at) || !rd.str(l.path) || !rd.str(l.last_error))
     return std::nullopt;
+  if (with_resume) {
+    if (!rd.bytes(l.resume_data)) return std::nullopt;
+    l.resume_size = l.resume_data.size();
+  } else if (!rd.skip_bytes(l.resume_size)) {
+    return std::nullopt;
+  }
+  if (!rd.done()) return std::nullopt;
   l.state = static_cast<LocalState>(state);
   return l;
 }

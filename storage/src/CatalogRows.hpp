@@ -67,6 +67,14 @@ class ByteReader {
     pos_ += n;
     return true;
   }
+  // Passes over what bytes() would read; `size` is its length.
+  bool skip_bytes(std::uint64_t& size) {
+    std::uint32_t n = 0;
+    if (!pod(n) || b_.size() - pos_ < n) return false;
+    pos_ += n;
+    size = n;
+    return true;
+  }
   bool done() const { return pos_ == b_.size(); }
 
  private:
@@ -143,6 +151,7 @@ Bytes encode_conflict(const ConflictInfo& c);
 std::optional<ConflictInfo> decode_conflict(std::string_view instance_id, ByteView b);
 
 Bytes encode_local(const LocalReplica& l);
-std::optional<LocalReplica> decode_local(std::string_view instance_id, ByteView b);
+// Without `with_resume`, resume_data stays empty (resume_size is set either way).
+std::optional<LocalReplica> decode_local(std::string_view instance_id, ByteView b, bool with_resume = true);
 
 }  // namespace fedswarm

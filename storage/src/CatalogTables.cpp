@@ -29,6 +29,8 @@ std::vector<LmdbEnv::TableSpec> CatalogTables::specs() {
       {"locals", 0, &locals},
       {"nodes", 0, &nodes},
       {"node_versions", 0, &node_versions},
+      {"local_changes", MDB_INTEGERKEY, &local_changes, true},
+      {"local_change_of", 0, &local_change_of, true},
   };
 }
 

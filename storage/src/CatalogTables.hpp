@@ -60,6 +60,11 @@ struct CatalogTables {
   MDB_dbi claims{};         // instance id 0x00 node(32) -> ClaimRow
   MDB_dbi conflicts{};      // instance id 0x00 refused digest(32) -> ConflictRow
   MDB_dbi locals{};         // instance id -> LocalReplica
+  // The local-change sequence (Catalog::local_changes_after): change (u64, INTEGERKEY)
+  // -> instance id, and instance id -> its latest change (u64). Absent from a catalog
+  // no fedswarm with the sequence opened read-write: handles 0 then (read-only opens).
+  MDB_dbi local_changes{};
+  MDB_dbi local_change_of{};
   MDB_dbi nodes{};          // node(32) -> NodeTotals (u64[4]: held versions, held bytes, complete versions, complete bytes)
   MDB_dbi node_versions{};  // node(32) instance id -> u8 bits: 1 replica record, 2 claim
 

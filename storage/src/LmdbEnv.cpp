@@ -84,6 +84,10 @@ Status LmdbEnv::open_tables(std::span<const TableSpec> tables) {
   for (const auto& t : tables) {
     unsigned flags = t.flags | (read_only_ ? 0u : static_cast<unsigned>(MDB_CREATE));
     if (int rc = mdb_dbi_open(raw, t.name, flags, t.handle); rc != 0) {
+      if (rc == MDB_NOTFOUND && read_only_ && t.optional) {
+        *t.handle = 0;
+        continue;
+      }
       if (rc == MDB_NOTFOUND)
         return make_error(Errc::corrupt, "catalog_incomplete",
                           "catalog " + dir_.string() + " has no table " + t.name + "; open it once read-write (start the node) to upgrade it");

@@ -45,6 +45,9 @@ class LmdbEnv {
     const char* name;
     unsigned flags;  // MDB_DUPSORT, MDB_INTEGERKEY, ... (MDB_CREATE is added when writable)
     MDB_dbi* handle;
+    // A read-only open of a catalog that lacks the table (made by an older fedswarm)
+    // leaves *handle 0 instead of failing; readers treat 0 as an empty table.
+    bool optional = false;
   };
 
   static Result<std::unique_ptr<LmdbEnv>> open(const Options& options);

@@ -574,6 +574,73 @@ TEST_CASE("local replica state round-trips") {
   CHECK(w.cat->put_local(LocalReplica{}).error().code == Errc::invalid);
 }
 
+TEST_CASE("local rows are read in pages without resume data, and by what changed since a point") {
+  CatalogWorld w;
+  auto id = [](int i) { return "x.y.z.ds" + std::to_string(100 + i) + ".v20180101"; };  // id order = index order
+  CHECK(*w.cat->local_change_seq() == 0);
+  for (int i = 0; i < 10; ++i) {
+    LocalReplica l;
+    l.instance_id = id(i);
+    l.state = LocalState::complete;
+    l.path = "/data/" + std::to_string(i);
+    l.resume_data = Bytes(static_cast<std::size_t>(i) * 100, 7);
+    REQUIRE(w.cat->put_local(l).ok());
+  }
+  CHECK(*w.cat->local_change_seq() == 10);
+  // Pages of 4, in id order, resume data left out but its size reported.
+  std::vector<LocalReplica> seen;
+  std::string after;
+  for (;;) {
+    auto page = w.cat->locals_after(after, 4, false);
+    REQUIRE(page.ok());
+    if (page->empty()) break;
+    CHECK(page->size() <= 4);
+    after = page->back().instance_id;
+    seen.insert(seen.end(), page->begin(), page->end());
+  }
+  REQUIRE(seen.size() == 10);
+  for (int i = 0; i < 10; ++i) {
+    CHECK(seen[static_cast<std::size_t>(i)].instance_id == id(i));
+    CHECK(seen[static_cast<std::size_t>(i)].resume_data.empty());
+    CHECK(seen[static_cast<std::size_t>(i)].resume_size == static_cast<std::uint64_t>(i) * 100);
+    CHECK(seen[static_cast<std::size_t>(i)].path == "/data/" + std::to_string(i));
+  }
+  auto with = w.cat->locals_after(id(2), 1, true);
+  REQUIRE(with->size() == 1);
+  CHECK((*with)[0].instance_id == id(3));
+  CHECK((*with)[0].resume_data.size() == 300);
+  CHECK((*with)[0].resume_size == 300);
+  CHECK(w.cat->locals_after(id(9), 4, false)->empty());
+  // What changed since change 10: a rewritten row (listed once, at its newest change) and a new one.
+  const std::uint64_t mark = *w.cat->local_change_seq();
+  CHECK(w.cat->local_changes_after(mark, 100)->instance_ids.empty());
+  CHECK(w.cat->local_changes_after(mark, 100)->last == mark);
+  LocalReplica l = **w.cat->local(id(3));
+  l.state = LocalState::quarantined;
+  REQUIRE(w.cat->put_local(l).ok());
+  REQUIRE(w.cat->put_local(l).ok());
+  LocalReplica n;
+  n.instance_id = id(20);
+  n.state = LocalState::wanted;
+  REQUIRE(w.cat->put_local(n).ok());
+  auto changes = w.cat->local_changes_after(mark, 100);
+  REQUIRE(changes.ok());
+  CHECK(changes->instance_ids == std::vector<std::string>{id(3), id(20)});
+  CHECK(changes->last == mark + 3);
+  auto first = w.cat->local_changes_after(mark, 1);
+  CHECK(first->instance_ids == std::vector<std::string>{id(3)});
+  CHECK(w.cat->local_changes_after(first->last, 1)->instance_ids == std::vector<std::string>{id(20)});
+  // The whole sequence holds one entry per row however often rows are rewritten.
+  CHECK(w.cat->local_changes_after(0, 1000)->instance_ids.size() == 11);
+  // A row written with a record (append_local) is a change too.
+  LocalReplica p;
+  p.instance_id = ipsl_tas().dataset_id() + ".v20180101";
+  p.state = LocalState::complete;
+  REQUIRE(w.cat->append_local(w.ipsl, RecordKind::manifest, w.manifest(ipsl_tas(), "v20180101").encode(),
+                              CatalogWorld::kNow, &p).ok());
+  CHECK(w.cat->local_changes_after(mark + 3, 10)->instance_ids == std::vector<std::string>{p.instance_id});
+}
+
 TEST_CASE("the map grows from 256 KiB without losing a record") {
   CatalogWorld w(256u << 10);
   auto start = w.cat->stats()->map_bytes;

@@ -52,12 +52,24 @@ Result<std::uint64_t> drop_local_copy(Catalog& catalog, const SigningKey& key, c
 }
 
 Result<std::vector<std::string>> finish_local_drops(Catalog& catalog, std::int64_t now) {
-  FEDSWARM_ASSIGN_OR_RETURN(std::vector<LocalReplica> locals, catalog.locals());
+  // The rows a page at a time without their resume data; the few to finish are read
+  // again whole, since remove_and_clear writes the row back.
+  constexpr std::size_t kPage = 1024;
+  std::vector<std::string> unfinished;
+  std::string after;
+  for (;;) {
+    FEDSWARM_ASSIGN_OR_RETURN(std::vector<LocalReplica> page, catalog.locals_after(after, kPage, false));
+    for (const auto& l : page)
+      if (l.state == LocalState::dropped && !l.path.empty()) unfinished.push_back(l.instance_id);
+    if (page.size() < kPage) break;
+    after = page.back().instance_id;
+  }
   std::vector<std::string> out;
-  for (const auto& l : locals) {
-    if (l.state != LocalState::dropped || l.path.empty()) continue;
-    FEDSWARM_TRY(remove_and_clear(catalog, l, now));
-    out.push_back(l.instance_id);
+  for (const auto& id : unfinished) {
+    FEDSWARM_ASSIGN_OR_RETURN(std::optional<LocalReplica> l, catalog.local(id));
+    if (!l || l->state != LocalState::dropped || l->path.empty()) continue;
+    FEDSWARM_TRY(remove_and_clear(catalog, std::move(*l), now));
+    out.push_back(id);
   }
   return out;
 }

@@ -104,6 +104,10 @@ struct ReplicationLoop::State {
   std::uint64_t last_round_judged = 0;
   std::uint64_t rounds = 0;
   VersionVector cursor;               // own and authority records already looked at (notify)
+  // The catalog's local-change sequence up to which retraction actions have looked
+  // (notify), and the versions whose action failed (tried again at the next notify).
+  std::uint64_t local_cursor = 0;
+  std::set<std::string> retraction_retry;
   std::int64_t started_unix = unix_now();
 
   mutable std::mutex view_mu;
@@ -116,6 +120,9 @@ struct ReplicationLoop::State {
   // --- set-up (on the loop thread) ------------------------------------------------------------
 
   Status setup() {
+    // Before the start-up pass over every local row: a row written meanwhile is looked
+    // at again by the next notify.
+    FEDSWARM_ASSIGN_OR_RETURN(local_cursor, catalog.local_change_seq());
     std::error_code ec;
     std::filesystem::create_directories(config.data_root, ec);
     if (ec)
@@ -199,25 +206,53 @@ struct ReplicationLoop::State {
     if (!decision || !*decision) return;
     if ((*decision)->stop_offering && swarm) (void)swarm->remove(id);
     auto done = retractions->apply(id, unix_now());
-    if (!done) return log->error("applying the retraction of {}: {}", id, done.error().message);
+    if (!done) {
+      retraction_retry.insert(id);
+      return log->error("applying the retraction of {}: {}", id, done.error().message);
+    }
     if (*done && (*done)->step != RetractionStep::none && (*done)->step != RetractionStep::flag) {
       log->info("retracted {}: {}", id, (*done)->why);
       if ((*done)->dropped_record_seq) changed_own();
     }
   }
 
+  // Start-up: the retraction action of every local replica of a retracted version. The
+  // rows are read a page at a time without their resume data.
   void apply_all_retractions() {
-    auto locals = catalog.locals();
-    if (!locals) return log->error("reading local replicas: {}", locals.error().message);
-    for (const auto& l : *locals) {
-      auto decision = retractions->decide(l.instance_id);
-      if (decision && *decision && (*decision)->stop_offering && swarm) (void)swarm->remove(l.instance_id);
+    std::vector<std::string> retracted;
+    std::string after;
+    for (;;) {
+      auto page = catalog.locals_after(after, SwarmEngine::kRestorePage, false);
+      if (!page) return log->error("reading local replicas: {}", page.error().message);
+      for (const auto& l : *page) {
+        auto v = catalog.version(l.instance_id);
+        if (v && *v && (*v)->retraction) retracted.push_back(l.instance_id);
+      }
+      if (page->size() < SwarmEngine::kRestorePage) break;
+      after = page->back().instance_id;
     }
-    auto done = retractions->apply_all(unix_now());
-    if (!done) return log->error("applying retractions: {}", done.error().message);
-    for (const auto& o : *done) {
-      log->info("retracted {}: {}", o.instance_id, o.why);
-      if (o.dropped_record_seq) changed_own();
+    for (const auto& id : retracted) apply_retraction(id);
+  }
+
+  // A notify: the retraction actions of the local rows written since the last look (a
+  // CLI command may have changed them) and of those whose action failed. Retractions
+  // themselves arrive as records (on_changed). Costs what changed, not what is held.
+  void apply_changed_retractions() {
+    std::set<std::string> ids;
+    ids.swap(retraction_retry);
+    for (;;) {
+      auto changes = catalog.local_changes_after(local_cursor, SwarmEngine::kRestorePage);
+      if (!changes) {
+        log->error("reading changed local replicas: {}", changes.error().message);
+        break;
+      }
+      ids.insert(changes->instance_ids.begin(), changes->instance_ids.end());
+      local_cursor = changes->last;
+      if (changes->instance_ids.size() < SwarmEngine::kRestorePage) break;
+    }
+    for (const auto& id : ids) {
+      auto v = catalog.version(id);
+      if (v && *v && (*v)->retraction) apply_retraction(id);
     }
   }
 
@@ -415,8 +450,13 @@ struct ReplicationLoop::State {
     }
     bool roster = false;
     if (auto r = catalog.roster(); r && *r) roster = true;  // an import may have brought a new one
-    apply_all_retractions();
-    if (auto r = swarm->restore(); !r) log->error("swarm restore: {}", r.error().message);
+    apply_changed_retractions();
+    if (auto r = swarm->restore_changed(); !r) log->error("swarm restore: {}", r.error().message);
+    else {
+      for (const auto& e : r->errors) log->warn("not resumed: {}", e.message);
+      log->debug("notify: {} changed local rows read, {} more held, {} more fetched", r->rows_read, r->seeding,
+                 r->fetching);
+    }
     on_changed(std::move(touched), roster);
     plan_fetches();
     publish_view();

@@ -16,7 +16,10 @@
 //   changed ids, the rest wait for the next, so one catch-up cannot stall the loop.
 // - notify (a CLI command changed the catalog or the subscriptions): subscriptions
 //   reloaded, the node's own and the authority's new records read (what they touched),
-//   every retraction applied, the swarm restored, a plan and a round.
+//   and the local replica rows written since the last notify (the catalog's
+//   local-change sequence): their retraction actions and the swarm's restore_changed;
+//   a plan and a round. Costs what changed, not what is held; only the start reads
+//   every local row (a page at a time, without resume data).
 // - The swarm is polled every 250 ms and whenever libtorrent or the engine's worker
 //   has something.
 // - Every 500 ms (and after notable events) the view is published: transfers,

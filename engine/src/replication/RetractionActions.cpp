@@ -119,12 +119,22 @@ Result<std::optional<RetractionOutcome>> RetractionActions::apply(std::string_vi
 }
 
 Result<std::vector<RetractionOutcome>> RetractionActions::apply_all(std::int64_t now) {
-  FEDSWARM_ASSIGN_OR_RETURN(std::vector<LocalReplica> locals, catalog_.locals());
+  // The rows a page at a time without their resume data (apply reads the row it acts on).
+  constexpr std::size_t kPage = 1024;
+  std::vector<std::string> retracted;
+  std::string after;
+  for (;;) {
+    FEDSWARM_ASSIGN_OR_RETURN(std::vector<LocalReplica> page, catalog_.locals_after(after, kPage, false));
+    for (const auto& l : page) {
+      FEDSWARM_ASSIGN_OR_RETURN(std::optional<VersionInfo> v, catalog_.version(l.instance_id));
+      if (v && v->retraction) retracted.push_back(l.instance_id);
+    }
+    if (page.size() < kPage) break;
+    after = page.back().instance_id;
+  }
   std::vector<RetractionOutcome> out;
-  for (const auto& l : locals) {
-    FEDSWARM_ASSIGN_OR_RETURN(std::optional<VersionInfo> v, catalog_.version(l.instance_id));
-    if (!v || !v->retraction) continue;
-    FEDSWARM_ASSIGN_OR_RETURN(std::optional<RetractionOutcome> o, apply(l.instance_id, now));
+  for (const auto& id : retracted) {
+    FEDSWARM_ASSIGN_OR_RETURN(std::optional<RetractionOutcome> o, apply(id, now));
     if (o && o->step != RetractionStep::none && o->step != RetractionStep::flag) out.push_back(std::move(*o));
   }
   return out;

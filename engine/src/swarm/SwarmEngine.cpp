@@ -259,45 +259,81 @@ Status SwarmEngine::fetch(const Manifest& manifest, const FetchOptions& options)
   return {};
 }
 
+void SwarmEngine::restore_row(const LocalReplica& l, RestoreReport& report) {
+  Impl& im = *impl_;
+  if (im.find(l.instance_id)) return;
+  const bool want_seed = l.state == LocalState::complete && !l.path.empty();
+  const bool want_fetch = l.state == LocalState::wanted || l.state == LocalState::transferring ||
+                          l.state == LocalState::verifying || l.state == LocalState::paused;
+  if (!want_seed && !want_fetch) return;
+  auto v = im.opt.catalog->version(l.instance_id);
+  if (v && *v && (*v)->status == VersionStatus::retracted) return;
+  auto m = im.opt.catalog->manifest(l.instance_id);
+  if (!m) {
+    report.errors.push_back(m.error().with_context(l.instance_id));
+    return;
+  }
+  if (want_seed) {
+    // A crash after placement's catalog commit leaves its staging root behind.
+    std::error_code ec;
+    fs::remove_all(im.opt.data_root / ".staging" / l.instance_id, ec);
+    {
+      std::lock_guard lock(im.held_mu);
+      if (im.held_ids.count(l.instance_id)) return;
+    }
+    // Held, not loaded: a peer's handshake loads it (and reads its resume data then).
+    // Without stored trees it is checked once in the background, so that it can be
+    // served.
+    im.hold(l.instance_id, *m);
+    if (l.resume_size == 0) {
+      std::lock_guard lock(im.demand_mu);
+      im.needs_check.push_back(l.instance_id);
+    }
+    ++report.seeding;
+    return;
+  }
+  // fetch() reads the row again, with its resume data.
+  Status st = fetch(*m);
+  if (!st) report.errors.push_back(st.error().with_context(l.instance_id));
+  else ++report.fetching;
+}
+
 Result<RestoreReport> SwarmEngine::restore() {
   Impl& im = *impl_;
   FEDSWARM_TRY(im.usable());
-  FEDSWARM_ASSIGN_OR_RETURN(std::vector<LocalReplica> locals, im.opt.catalog->locals());
+  // Taken before the scan: a row written during it is read again by the next
+  // restore_changed, which is harmless (restoring a row twice changes nothing).
+  FEDSWARM_ASSIGN_OR_RETURN(const std::uint64_t seq, im.opt.catalog->local_change_seq());
   RestoreReport report;
-  for (const auto& l : locals) {
-    if (im.find(l.instance_id)) continue;
-    const bool want_seed = l.state == LocalState::complete && !l.path.empty();
-    const bool want_fetch = l.state == LocalState::wanted || l.state == LocalState::transferring ||
-                            l.state == LocalState::verifying || l.state == LocalState::paused;
-    if (!want_seed && !want_fetch) continue;
-    auto v = im.opt.catalog->version(l.instance_id);
-    if (v && *v && (*v)->status == VersionStatus::retracted) continue;
-    auto m = im.opt.catalog->manifest(l.instance_id);
-    if (!m) {
-      report.errors.push_back(m.error().with_context(l.instance_id));
-      continue;
+  std::string after;
+  for (;;) {
+    FEDSWARM_ASSIGN_OR_RETURN(std::vector<LocalReplica> page, im.opt.catalog->locals_after(after, kRestorePage, false));
+    report.rows_read += page.size();
+    for (const auto& l : page) restore_row(l, report);
+    if (page.size() < kRestorePage) break;
+    after = page.back().instance_id;
+  }
+  im.local_cursor = seq;
+  return report;
+}
+
+Result<RestoreReport> SwarmEngine::restore_changed() {
+  Impl& im = *impl_;
+  FEDSWARM_TRY(im.usable());
+  RestoreReport report;
+  for (;;) {
+    FEDSWARM_ASSIGN_OR_RETURN(LocalChanges changes, im.opt.catalog->local_changes_after(im.local_cursor, kRestorePage));
+    for (const auto& id : changes.instance_ids) {
+      // In the engine already (a fetch saving its resume data, a loaded seed): nothing to read.
+      if (im.find(id)) continue;
+      FEDSWARM_ASSIGN_OR_RETURN(std::optional<LocalReplica> l, im.opt.catalog->local(id));
+      ++report.rows_read;
+      if (!l) continue;
+      l->resume_data.clear();  // not kept: read again on a load
+      restore_row(*l, report);
     }
-    if (want_seed) {
-      // A crash after placement's catalog commit leaves its staging root behind.
-      std::error_code ec;
-      fs::remove_all(im.opt.data_root / ".staging" / l.instance_id, ec);
-      {
-        std::lock_guard lock(im.held_mu);
-        if (im.held_ids.count(l.instance_id)) continue;
-      }
-      // Held, not loaded: a peer's handshake loads it. Without stored trees it is
-      // checked once in the background, so that it can be served.
-      im.hold(l.instance_id, *m);
-      if (l.resume_data.empty()) {
-        std::lock_guard lock(im.demand_mu);
-        im.needs_check.push_back(l.instance_id);
-      }
-      ++report.seeding;
-      continue;
-    }
-    Status st = fetch(*m);
-    if (!st) report.errors.push_back(st.error().with_context(l.instance_id));
-    else ++report.fetching;
+    im.local_cursor = changes.last;
+    if (changes.instance_ids.size() < kRestorePage) break;
   }
   return report;
 }

@@ -97,11 +97,11 @@
 //
 // Threading
 // - Every member function must be called from one thread, the owner (the daemon's io
-//   thread): start, seed, fetch, restore, add_peer, remove, resume_paused, poll,
-//   transfers, counters, stop and the destructor. None blocks for long except `start`
-//   (waits for the listen result, at most start_timeout), `stop` (waits for resume
-//   data, at most stop_timeout) and both `stop` and the destructor, which wait for the
-//   worker to finish the file it is hashing.
+//   thread): start, seed, fetch, restore, restore_changed, add_peer, remove,
+//   resume_paused, poll, transfers, counters, stop and the destructor. None blocks for
+//   long except `start` (waits for the listen result, at most start_timeout), `stop`
+//   (waits for resume data, at most stop_timeout) and both `stop` and the destructor,
+//   which wait for the worker to finish the file it is hashing.
 // - libtorrent runs its own threads; alerts are handled only in `poll`, on the owner
 //   thread. Call it periodically (e.g. every 100–500 ms); `set_wakeup` registers a
 //   callback (called from libtorrent's or the worker's thread; it must only post, e.g.
@@ -112,10 +112,11 @@
 //   (Catalog is thread-safe).
 //
 // Wiring (the daemon): start with the IP of [network] listen and [network] swarm_port,
-// then `restore()`; `seed()` each version this node publishes; `fetch()` what policy
-// wants; `add_peer()` for each replica record / roster member (its endpoint host and
-// swarm_port); `remove()` on a retraction or a withdrawal; `poll()` on a timer and from
-// the wakeup; `stop()` on shutdown.
+// then `restore()` (and `restore_changed()` whenever a CLI command changed the catalog);
+// `seed()` each version this node publishes; `fetch()` what policy wants; `add_peer()`
+// for each replica record / roster member (its endpoint host and swarm_port); `remove()`
+// on a retraction or a withdrawal; `poll()` on a timer and from the wakeup; `stop()` on
+// shutdown.
 //
 // Errors (Result/Status): `invalid` (manifest whose info dict does not describe its
 // files, bad endpoint, bad options), `conflict` (a retracted version; seeding a version
@@ -280,11 +281,12 @@ struct SwarmCounters {
   std::uint64_t foreign_dials_refused = 0;  // connections to foreign addresses closed (never dialled)
 };
 
-// What `restore` re-added.
+// What `restore` / `restore_changed` re-added.
 struct RestoreReport {
-  std::size_t seeding = 0;
+  std::size_t seeding = 0;   // versions newly held
   std::size_t fetching = 0;
   std::vector<Error> errors;  // one per version that could not be added (with its id)
+  std::size_t rows_read = 0;  // local replica rows read from the catalog (what the call cost)
 };
 
 class SwarmEngine {
@@ -312,10 +314,20 @@ class SwarmEngine {
   // catalog it seeds it. Errors: invalid, conflict (retracted), io (catalog).
   Status fetch(const Manifest& manifest, const FetchOptions& options = {});
   // Re-adds every local replica of the catalog not yet in the engine: complete ones are
-  // seeded (and what a crash left of their staging root is removed),
+  // held (and what a crash left of their staging root is removed),
   // wanted/transferring/verifying/paused ones fetched; retracted versions are skipped.
-  // Call after start, and again whenever the catalog changed underneath.
+  // Call after start. Reads the rows kRestorePage at a time without their resume data
+  // (a held version's is read when it is loaded), so memory does not grow with what
+  // the catalog holds beyond the held index itself.
   Result<RestoreReport> restore();
+  // The same for the local replicas whose catalog rows were written since the last
+  // restore or restore_changed (the catalog's local-change sequence): costs what
+  // changed, not what is held. Call whenever the catalog changed underneath (a CLI
+  // command's notify). Before any `restore`, it reads the changes since the start of the
+  // sequence (rows written by an older fedswarm are then missed: call `restore` first).
+  Result<RestoreReport> restore_changed();
+  // Rows read per catalog transaction by restore and restore_changed.
+  static constexpr std::size_t kRestorePage = 1024;
   // Adds a peer ("ip:port") for a version, connecting at once if it is in the engine,
   // else remembered for when it is added. Errors: invalid (endpoint).
   Status add_peer(std::string_view instance_id, std::string_view endpoint);
@@ -355,6 +367,8 @@ class SwarmEngine {
 
  private:
   SwarmEngine();
+  // restore's work for one row (`l` may lack its resume data).
+  void restore_row(const LocalReplica& l, RestoreReport& report);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -194,6 +194,8 @@ struct SwarmEngine::Impl {
   std::mutex demand_mu;
   std::map<lt::sha1_hash, DemandLoad> demanded;
   std::deque<std::string> needs_check;  // guarded by demand_mu: held versions without trees
+  // The catalog's local-change sequence up to which restore/restore_changed have read.
+  std::uint64_t local_cursor = 0;
   // Torrents in the session (owner-maintained) and whether a load was refused for want
   // of room: the gate never loads past max_active_torrents; the owner makes room.
   std::atomic<std::size_t> loaded_count{0};

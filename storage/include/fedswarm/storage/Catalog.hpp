@@ -188,6 +188,15 @@ struct LocalReplica {
   Bytes resume_data;  // libtorrent resume data, opaque here
   std::uint64_t bytes_done = 0;
   std::int64_t updated_at = 0;
+  // Bytes of resume data stored in the row: set by every read, also when resume_data is
+  // left out (locals_after); ignored by writes.
+  std::uint64_t resume_size = 0;
+};
+
+// Local rows written after a point of the local-change sequence (local_changes_after).
+struct LocalChanges {
+  std::vector<std::string> instance_ids;  // in change order, each at its latest change only
+  std::uint64_t last = 0;                 // the change of the last id listed (`after` if none): the next `after`
 };
 
 using VersionVector = std::map<PublicKey, std::uint64_t>;
@@ -285,7 +294,24 @@ class Catalog {
   // --- local replica state -----------------------------------------------------------
   virtual Status put_local(const LocalReplica& replica) = 0;
   virtual Result<std::optional<LocalReplica>> local(std::string_view instance_id) const = 0;
+  // Every row, resume data included: for tools and tests. A node reads pages (below).
   virtual Result<std::vector<LocalReplica>> locals() const = 0;
+  // At most `max` rows with instance id greater than `after` ("" = from the first), in
+  // id order, from one read transaction. Without `with_resume`, resume_data is left
+  // empty (resume_size still says what is stored): a scan of 10^5 rows then holds no
+  // libtorrent state. The next page starts after the last id returned.
+  virtual Result<std::vector<LocalReplica>> locals_after(std::string_view after, std::size_t max,
+                                                         bool with_resume) const = 0;
+  // The local-change sequence: every write of a local row (put_local, append_local with
+  // a row) takes the next number, so a reader that remembers a number reads only the
+  // rows written since. Rows last written by a fedswarm without the sequence have
+  // none: read them by a full scan (locals_after) first, and remember
+  // local_change_seq() taken before that scan.
+  // The newest number given (0: none yet).
+  virtual Result<std::uint64_t> local_change_seq() const = 0;
+  // The instance ids of rows written after change `after`, oldest change first, at most
+  // `max` (a row written again moves to its newest change).
+  virtual Result<LocalChanges> local_changes_after(std::uint64_t after, std::size_t max) const = 0;
 
   // --- maintenance -------------------------------------------------------------------
   // Size of the data file on disk and of the map.
