@@ -490,7 +490,7 @@ TEST_CASE("SwarmEngine: a fetch that makes no progress is restarted and still co
 }
 
 TEST_CASE("SwarmEngine: a version whose torrent is named after the bare version (older manifests) is placed by its DRS path") {
-  Swarm swarm(65);
+  Swarm swarm(89);
   Node& pub = swarm.add("IPSL");
   Node& f = swarm.add("DKRZ");
   swarm.admit();

@@ -1,6 +1,6 @@
 // SwarmEngine::restore (start-up, paged) and restore_changed (a CLI notify): the second
 // reads only the local rows written since, counted in RestoreReport::rows_read.
-// Loopback net 127.0.73.x.
+// Loopback nets 127.0.73.x and 127.0.75.x.
 #include "SwarmFixture.hpp"
 
 using namespace fedswarm;
@@ -78,7 +78,7 @@ TEST_CASE("swarm restore: a notify's restore_changed reads only the local rows t
 }
 
 TEST_CASE("swarm restore: start-up reads the local rows in pages, none of them twice") {
-  Swarm swarm(73);
+  Swarm swarm(75);
   Node& pub = swarm.add("IPSL");
   swarm.admit();
   // More rows than one page: rows of versions this catalog has no manifest of count as
