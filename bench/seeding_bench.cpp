@@ -226,7 +226,11 @@ std::vector<std::string> prepare(const Options& opt, const Layout& layout, const
       if (!torrent) throw std::runtime_error(torrent.error().message);
       infos.push_back(torrent->ti);
       slot[torrent->ti->info_hashes().v2] = locals.size();
-      scratch.async_add_torrent(fresh_params(*torrent, dir.parent_path()));
+      // fresh_params does not check what is on disk (a fetch's staged files are reserved
+      // space); here the files are the version's, and the check makes the resume data.
+      lt::add_torrent_params params = fresh_params(*torrent, dir.parent_path());
+      params.flags &= ~lt::torrent_flags::no_verify_files;
+      scratch.async_add_torrent(std::move(params));
       LocalReplica l;
       l.instance_id = m.instance_id();
       l.state = LocalState::complete;

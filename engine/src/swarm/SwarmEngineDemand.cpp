@@ -124,6 +124,10 @@ void SwarmEngine::Impl::adopt(const lt::torrent_handle& h, const lt::sha256_hash
     if (it != demanded.end()) {
       d = std::move(it->second);
       demanded.erase(it);
+      // Counted loaded before it stops counting as pending: the gate (network thread)
+      // reads both, and a gap between the two let one load too many through the cap.
+      // A load refused below stays counted until the owner's next recount.
+      ++loaded_count;
     }
   }
   bool still_held = false;
@@ -144,7 +148,6 @@ void SwarmEngine::Impl::adopt(const lt::torrent_handle& h, const lt::sha256_hash
   t.handle = h;
   t.paused_confirmed = false;
   t.last_active = t.loaded_at = SteadyClock::now();
-  ++loaded_count;
   by_handle[h] = t.id;
   ++stats.on_demand_loads;
   for (const auto& ep : t.peers) h.connect_peer(ep);
@@ -281,10 +284,12 @@ void SwarmEngine::Impl::unload_idle(SteadyClock::time_point t_now) {
     }
   }
   // Held versions a peer asked for but that have no stored trees: one full check each.
-  while (opt.max_active_torrents == 0 || loaded < opt.max_active_torrents) {
+  // Loads the gate let through since the count above are pending: they count too.
+  while (true) {
     std::string id;
     {
       std::lock_guard lock(demand_mu);
+      if (opt.max_active_torrents > 0 && loaded + demanded.size() >= opt.max_active_torrents) break;
       if (needs_check.empty()) break;
       id = std::move(needs_check.front());
       needs_check.pop_front();
