@@ -38,10 +38,13 @@ TEST_CASE("LinkTable: a dial whose connect and handshake timer complete together
   table.dial(them.public_key(), member);
 
   // The resolve completes first; its handler opens the socket, starts the connect and arms
-  // the timer. Then the io thread stalls past the timeout (the connect completes in the
-  // kernel meanwhile: the listener's backlog accepts it).
+  // the timer. Then the io thread stalls: until the connection is established (the
+  // listener accepts it) and the timer's deadline has passed.
   REQUIRE(io.run_one_for(std::chrono::seconds(10)) == 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(settings.handshake_timeout_ms * 5));
+  const auto timer_due = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.handshake_timeout_ms);
+  asio::ip::tcp::socket accepted = listener.accept();
+  CHECK(accepted.is_open());
+  std::this_thread::sleep_until(timer_due + std::chrono::milliseconds(5));
   CHECK_NOTHROW(io.run_for(std::chrono::milliseconds(200)));
   // The connect won the race (the case that threw); the link's handshake then timed out.
   REQUIRE(failures.size() == 1);

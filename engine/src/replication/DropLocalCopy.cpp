@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "fedswarm/protocol/RecordKind.hpp"
+#include "fedswarm/storage/ForEachLocal.hpp"
 #include "fedswarm/protocol/ReplicaRecord.hpp"
 #include "swarm/MoveAside.hpp"
 
@@ -52,18 +53,12 @@ Result<std::uint64_t> drop_local_copy(Catalog& catalog, const SigningKey& key, c
 }
 
 Result<std::vector<std::string>> finish_local_drops(Catalog& catalog, std::int64_t now) {
-  // The rows a page at a time without their resume data; the few to finish are read
-  // again whole, since remove_and_clear writes the row back.
-  constexpr std::size_t kPage = 1024;
+  // The few to finish are read again whole, since remove_and_clear writes the row back.
   std::vector<std::string> unfinished;
-  std::string after;
-  for (;;) {
-    FEDSWARM_ASSIGN_OR_RETURN(std::vector<LocalReplica> page, catalog.locals_after(after, kPage, false));
-    for (const auto& l : page)
-      if (l.state == LocalState::dropped && !l.path.empty()) unfinished.push_back(l.instance_id);
-    if (page.size() < kPage) break;
-    after = page.back().instance_id;
-  }
+  FEDSWARM_TRY(for_each_local(catalog, [&](const LocalReplica& l) -> Status {
+    if (l.state == LocalState::dropped && !l.path.empty()) unfinished.push_back(l.instance_id);
+    return {};
+  }));
   std::vector<std::string> out;
   for (const auto& id : unfinished) {
     FEDSWARM_ASSIGN_OR_RETURN(std::optional<LocalReplica> l, catalog.local(id));

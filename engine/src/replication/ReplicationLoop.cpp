@@ -216,22 +216,11 @@ struct ReplicationLoop::State {
     }
   }
 
-  // Start-up: the retraction action of every local replica of a retracted version. The
-  // rows are read a page at a time without their resume data.
+  // Start-up: the retraction action of every local replica of a retracted version.
   void apply_all_retractions() {
-    std::vector<std::string> retracted;
-    std::string after;
-    for (;;) {
-      auto page = catalog.locals_after(after, SwarmEngine::kRestorePage, false);
-      if (!page) return log->error("reading local replicas: {}", page.error().message);
-      for (const auto& l : *page) {
-        auto v = catalog.version(l.instance_id);
-        if (v && *v && (*v)->retraction) retracted.push_back(l.instance_id);
-      }
-      if (page->size() < SwarmEngine::kRestorePage) break;
-      after = page->back().instance_id;
-    }
-    for (const auto& id : retracted) apply_retraction(id);
+    auto retracted = retractions->retracted_locals();
+    if (!retracted) return log->error("reading local replicas: {}", retracted.error().message);
+    for (const auto& id : *retracted) apply_retraction(id);
   }
 
   // A notify: the retraction actions of the local rows written since the last look (a

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "fedswarm/storage/ForEachLocal.hpp"
 #include "replication/DropLocalCopy.hpp"
 #include "swarm/MoveAside.hpp"
 
@@ -118,20 +119,18 @@ Result<std::optional<RetractionOutcome>> RetractionActions::apply(std::string_vi
   return std::optional(out);
 }
 
-Result<std::vector<RetractionOutcome>> RetractionActions::apply_all(std::int64_t now) {
-  // The rows a page at a time without their resume data (apply reads the row it acts on).
-  constexpr std::size_t kPage = 1024;
+Result<std::vector<std::string>> RetractionActions::retracted_locals() const {
   std::vector<std::string> retracted;
-  std::string after;
-  for (;;) {
-    FEDSWARM_ASSIGN_OR_RETURN(std::vector<LocalReplica> page, catalog_.locals_after(after, kPage, false));
-    for (const auto& l : page) {
-      FEDSWARM_ASSIGN_OR_RETURN(std::optional<VersionInfo> v, catalog_.version(l.instance_id));
-      if (v && v->retraction) retracted.push_back(l.instance_id);
-    }
-    if (page.size() < kPage) break;
-    after = page.back().instance_id;
-  }
+  FEDSWARM_TRY(for_each_local(catalog_, [&](const LocalReplica& l) -> Status {
+    FEDSWARM_ASSIGN_OR_RETURN(std::optional<VersionInfo> v, catalog_.version(l.instance_id));
+    if (v && v->retraction) retracted.push_back(l.instance_id);
+    return {};
+  }));
+  return retracted;
+}
+
+Result<std::vector<RetractionOutcome>> RetractionActions::apply_all(std::int64_t now) {
+  FEDSWARM_ASSIGN_OR_RETURN(std::vector<std::string> retracted, retracted_locals());
   std::vector<RetractionOutcome> out;
   for (const auto& id : retracted) {
     FEDSWARM_ASSIGN_OR_RETURN(std::optional<RetractionOutcome> o, apply(id, now));

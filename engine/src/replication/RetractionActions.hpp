@@ -63,6 +63,9 @@ class RetractionActions {
   // gossip stored retractions). Returns only the outcomes that changed something (not
   // none, not flag: a kept copy is flagged by the catalog's retraction alone).
   Result<std::vector<RetractionOutcome>> apply_all(std::int64_t now);
+  // The local replicas (any state) of retracted versions: what apply_all acts on. Reads
+  // the local rows a page at a time (for_each_local).
+  Result<std::vector<std::string>> retracted_locals() const;
 
  private:
   const NodeHome& home_;

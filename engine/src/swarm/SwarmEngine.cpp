@@ -305,14 +305,11 @@ Result<RestoreReport> SwarmEngine::restore() {
   // restore_changed, which is harmless (restoring a row twice changes nothing).
   FEDSWARM_ASSIGN_OR_RETURN(const std::uint64_t seq, im.opt.catalog->local_change_seq());
   RestoreReport report;
-  std::string after;
-  for (;;) {
-    FEDSWARM_ASSIGN_OR_RETURN(std::vector<LocalReplica> page, im.opt.catalog->locals_after(after, kRestorePage, false));
-    report.rows_read += page.size();
-    for (const auto& l : page) restore_row(l, report);
-    if (page.size() < kRestorePage) break;
-    after = page.back().instance_id;
-  }
+  FEDSWARM_TRY(for_each_local(*im.opt.catalog, [&](const LocalReplica& l) -> Status {
+    ++report.rows_read;
+    restore_row(l, report);
+    return {};
+  }));
   im.local_cursor = seq;
   return report;
 }

@@ -142,6 +142,7 @@
 #include "fedswarm/protocol/ProjectTemplate.hpp"
 #include "fedswarm/protocol/SigningKey.hpp"
 #include "fedswarm/storage/Catalog.hpp"
+#include "fedswarm/storage/ForEachLocal.hpp"
 
 namespace fedswarm {
 
@@ -327,7 +328,7 @@ class SwarmEngine {
   // sequence (rows written by an older fedswarm are then missed: call `restore` first).
   Result<RestoreReport> restore_changed();
   // Rows read per catalog transaction by restore and restore_changed.
-  static constexpr std::size_t kRestorePage = 1024;
+  static constexpr std::size_t kRestorePage = kLocalPage;
   // Adds a peer ("ip:port") for a version, connecting at once if it is in the engine,
   // else remembered for when it is added. Errors: invalid (endpoint).
   Status add_peer(std::string_view instance_id, std::string_view endpoint);
