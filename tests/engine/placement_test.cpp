@@ -7,6 +7,8 @@
 #include <optional>
 #include <set>
 
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/session.hpp>
 #include <libtorrent/torrent_flags.hpp>
 #include <sys/stat.h>
 
@@ -205,6 +207,43 @@ TEST_CASE("TorrentParams: the torrent of a manifest and resume data that is not 
   CHECK(static_cast<bool>(trusted->flags & lt::torrent_flags::no_verify_files));
   CHECK(static_cast<bool>(untrusted->flags & lt::torrent_flags::no_verify_files));
   CHECK(resume_params(Bytes{'x'}, *t, "/s", true).error().reason == "resume_data_invalid");
+}
+
+TEST_CASE("TorrentParams: a fetch is held paused until its check is over, then resumed to dial at once") {
+  Fixture fx;
+  auto t = torrent_of(fx.manifest_);
+  REQUIRE(t.ok());
+  lt::add_torrent_params p = fresh_params(*t, "/staging");
+  p.flags |= lt::torrent_flags::auto_managed;
+  hold_until_checked(p);
+  CHECK(static_cast<bool>(p.flags & lt::torrent_flags::paused));
+  CHECK_FALSE(static_cast<bool>(p.flags & lt::torrent_flags::auto_managed));  // would be resumed by the queue
+  CHECK(static_cast<bool>(p.flags & lt::torrent_flags::no_verify_files));
+
+  // A session without network: the hold ends with the check, not before.
+  lt::settings_pack s;
+  s.set_str(lt::settings_pack::listen_interfaces, "");
+  s.set_int(lt::settings_pack::alert_mask, static_cast<int>(static_cast<std::uint32_t>(lt::alert_category::status)));
+  lt::session ses(lt::session_params{s});
+  const fs::path dir = fx.job_.staging_root.parent_path() / "held";
+  lt::add_torrent_params q = fresh_params(*t, dir);
+  hold_until_checked(q);
+  lt::error_code ec;
+  lt::torrent_handle h = ses.add_torrent(std::move(q), ec);
+  REQUIRE_FALSE(ec);
+  std::vector<std::string> ended;  // what the alerts that end the hold say
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ended.empty() && std::chrono::steady_clock::now() < until) {
+    ses.wait_for_alert(std::chrono::milliseconds(100));
+    std::vector<lt::alert*> alerts;
+    ses.pop_alerts(&alerts);
+    for (lt::alert* a : alerts)
+      if (ends_hold(*a)) ended.push_back(a->what());
+  }
+  REQUIRE_FALSE(ended.empty());
+  CHECK(ended.front() == std::string("state_changed"));  // downloading: checked, still paused
+  CHECK(static_cast<bool>(h.flags() & lt::torrent_flags::paused));
+  CHECK(h.status({}).state == lt::torrent_status::downloading);
 }
 
 TEST_CASE("StagingArea: every file to download is reserved in full before libtorrent has the torrent") {

@@ -181,6 +181,7 @@ void SwarmEngine::Impl::request_resume(Transfer& t, lt::resume_data_flags_t flag
 
 void SwarmEngine::Impl::pause_with(Transfer& t, std::string message, bool retryable) {
   if (t.handle.is_valid()) t.handle.pause();
+  t.dial_hold = false;  // stays paused
   // Say when the engine tries again by itself (tick), so the operator knows that fixing
   // the cause is enough.
   if (t.kind == TransferKind::fetch && retryable && opt.retry_interval.count() > 0)
@@ -204,7 +205,9 @@ void SwarmEngine::Impl::detach(Transfer& t, AfterRemove then) {
   if (!t.handle.is_valid()) return;
   t.removing = true;
   t.after_remove = then;
-  if (t.paused_confirmed) return remove_now(t);
+  // A torrent held paused since it was added has written nothing, and pausing it again
+  // would not be confirmed (libtorrent posts no alert for a torrent already paused).
+  if (t.paused_confirmed || t.dial_hold) return remove_now(t);
   if (t.detach_pending) return;
   t.detach_pending = true;
   t.detach_since = SteadyClock::now();
@@ -245,6 +248,7 @@ Status SwarmEngine::Impl::add(Transfer& t, lt::add_torrent_params p) {
   t.saves_requested = t.saves_answered = 0;
   t.paused_confirmed = false;
   t.detach_pending = false;
+  t.dial_hold = false;
   t.settled = false;
   t.final_save = 0;
   by_handle[h] = t.id;
@@ -317,7 +321,12 @@ void SwarmEngine::Impl::on_prepared(const std::string& id, std::uint64_t epoch, 
     }
   }
   p->download_limit = static_cast<int>(std::min<std::int64_t>(t->rate_limit, std::numeric_limits<int>::max()));
+  // Peers known now are dialled as soon as the check is over, not at libtorrent's next
+  // once-a-second connect tick (the first byte of a small version came up to 1 s late).
+  const bool hold = !t->peers.empty();
+  if (hold) hold_until_checked(*p);
   if (auto st = add(*t, std::move(*p)); !st) return pause_with(*t, st.error().message, true);
+  t->dial_hold = hold;
   t->activity.clear();
   t->progress_at = SteadyClock::now();
   t->trees_stored = false;
@@ -437,6 +446,7 @@ void SwarmEngine::Impl::restart(Transfer& t) {
 // --- alerts ------------------------------------------------------------------------
 
 void SwarmEngine::Impl::on_alert(lt::alert* a) {
+  if (ends_hold(*a)) end_hold(static_cast<lt::torrent_alert*>(a)->handle);
   if (auto* fin = lt::alert_cast<lt::torrent_finished_alert>(a)) return on_finished(fin->handle);
   if (auto* sr = lt::alert_cast<lt::save_resume_data_alert>(a)) return on_resume_data(sr->handle, &sr->params);
   if (auto* sf = lt::alert_cast<lt::save_resume_data_failed_alert>(a)) return on_resume_data(sf->handle, nullptr);
@@ -496,6 +506,8 @@ void SwarmEngine::Impl::on_finished(const lt::torrent_handle& h) {
   t->state = LocalState::verifying;
   t->activity = "verifying";
   // Placement reads the staged files: first every write must have landed (on_paused).
+  // Still held (its state alert lost): it never ran, and a pause would not be confirmed.
+  if (std::exchange(t->dial_hold, false)) t->paused_confirmed = true;
   if (t->paused_confirmed) return settle(*t);
   t->handle.pause();
 }
@@ -506,6 +518,16 @@ void SwarmEngine::Impl::settle(Transfer& t) {
   t.settled = true;
   request_resume(t, {});
   t.final_save = t.saves_requested;
+}
+
+void SwarmEngine::Impl::end_hold(const lt::torrent_handle& h) {
+  Transfer* t = find(h);
+  if (!t || !t->dial_hold) return;
+  t->dial_hold = false;
+  // Resumed after its check: libtorrent dials the peer list at once (do_connect_boost).
+  if (t->kind == TransferKind::fetch && t->state == LocalState::transferring && !t->finishing && !t->removing &&
+      !t->detach_pending)
+    t->handle.resume();
 }
 
 void SwarmEngine::Impl::on_paused(const lt::torrent_handle& h) {

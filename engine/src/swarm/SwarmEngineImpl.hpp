@@ -78,6 +78,9 @@ struct Transfer {
   // disk jobs are complete. Reset when a handle is added.
   bool paused_confirmed = false;
   bool detach_pending = false;  // detach asked for the pause; remove when it is confirmed
+  // Fetch: added paused so that it dials its peers at once when resumed after its check
+  // (hold_until_checked, TorrentParams.hpp); it has not run: nothing was written.
+  bool dial_hold = false;
   SteadyClock::time_point detach_since;
   bool removing = false;
   AfterRemove after_remove = AfterRemove::nothing;
@@ -249,6 +252,7 @@ struct SwarmEngine::Impl {
   void on_resume_data(const lt::torrent_handle& h, const lt::add_torrent_params* params);
   void on_removed(const lt::sha256_hash& v2);
   void on_paused(const lt::torrent_handle& h);
+  void end_hold(const lt::torrent_handle& h);
   void settle(Transfer& t);
   void on_checked(const lt::torrent_handle& h);
   // One hash pass bookkeeping: the pieces `have` of t's handle at the end of its check,

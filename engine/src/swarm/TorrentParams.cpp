@@ -1,5 +1,6 @@
 #include "swarm/TorrentParams.hpp"
 
+#include <libtorrent/alert_types.hpp>
 #include <libtorrent/error_code.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/torrent_flags.hpp>
@@ -129,6 +130,16 @@ Result<lt::add_torrent_params> resume_params(ByteView resume, const ManifestTorr
   }
   if (!has_trees(p)) p.flags |= lt::torrent_flags::no_verify_files;
   return p;
+}
+
+void hold_until_checked(lt::add_torrent_params& p) {
+  p.flags = (p.flags & ~lt::torrent_flags::auto_managed) | lt::torrent_flags::paused;
+}
+
+bool ends_hold(const lt::alert& a) {
+  if (lt::alert_cast<lt::torrent_checked_alert>(&a)) return true;
+  const auto* s = lt::alert_cast<lt::state_changed_alert>(&a);
+  return s && s->state != lt::torrent_status::checking_resume_data;
 }
 
 bool seedable_without_check(const lt::add_torrent_params& p, const lt::torrent_info& ti) {

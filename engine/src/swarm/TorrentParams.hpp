@@ -13,6 +13,7 @@
 #pragma once
 
 #include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert.hpp>
 #include <libtorrent/torrent_info.hpp>
 
 #include <filesystem>
@@ -53,6 +54,19 @@ lt::add_torrent_params fresh_params(const ManifestTorrent& t, const std::filesys
 // another torrent).
 Result<lt::add_torrent_params> resume_params(ByteView resume, const ManifestTorrent& t,
                                              const std::filesystem::path& save_path, bool trust_pieces);
+
+// A fetch's first dial, at once. libtorrent 2.0.8 connects to the peers of a torrent's
+// peer list only on the session's once-a-second tick (session_impl::on_tick →
+// try_connect_more_peers); add_torrent_params::peers and connect_peer only fill that
+// list, so a fetch's first connection came 0–1 s after the torrent was added. The one
+// path that dials at once is torrent::do_connect_boost (up to torrent_connect_boost
+// peers), which runs when a paused torrent is resumed once its check is over.
+// hold_until_checked has `p` added paused (not auto-managed); ends_hold is true for an
+// alert that says the torrent's check of its resume data is over (a state past
+// checking_resume_data, or torrent_checked_alert): the owner then resumes it. A full
+// check (checking_files) runs only once resumed, so that state ends the hold too.
+void hold_until_checked(lt::add_torrent_params& p);
+bool ends_hold(const lt::alert& a);
 
 // True if `p` claims every piece and carries merkle trees: it can be seeded without a
 // check (libtorrent needs the trees to answer peers' hash requests).
