@@ -736,6 +736,12 @@ void SwarmEngine::Impl::tick() {
 }
 
 bool SwarmEngine::Impl::stalled_now(Transfer& t, SteadyClock::time_point t_now) {
+  // Held paused for its first dial and the alert that ends the check never came (a full
+  // alert queue drops alerts): without this it would wait paused for ever.
+  if (t.dial_hold && t.handle.status({}).state != lt::torrent_status::checking_resume_data) {
+    end_hold(t.handle);
+    return false;
+  }
   if (opt.stall_timeout.count() <= 0) return false;
   lt::torrent_status st = t.handle.status({});
   const auto done = static_cast<std::uint64_t>(st.total_wanted_done);
