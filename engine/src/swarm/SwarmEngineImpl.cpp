@@ -736,14 +736,15 @@ void SwarmEngine::Impl::tick() {
 }
 
 bool SwarmEngine::Impl::stalled_now(Transfer& t, SteadyClock::time_point t_now) {
+  if (!t.dial_hold && opt.stall_timeout.count() <= 0) return false;
+  lt::torrent_status st = t.handle.status({});
   // Held paused for its first dial and the alert that ends the check never came (a full
   // alert queue drops alerts): without this it would wait paused for ever.
-  if (t.dial_hold && t.handle.status({}).state != lt::torrent_status::checking_resume_data) {
+  if (t.dial_hold && st.state != lt::torrent_status::checking_resume_data) {
     end_hold(t.handle);
     return false;
   }
   if (opt.stall_timeout.count() <= 0) return false;
-  lt::torrent_status st = t.handle.status({});
   const auto done = static_cast<std::uint64_t>(st.total_wanted_done);
   if (done != t.progress_mark || st.state != lt::torrent_status::downloading || st.errc ||
       (st.flags & lt::torrent_flags::paused)) {
