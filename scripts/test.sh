@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is missing, then build and run every test in the
 # debug preset (unit + functional + layering), the unit tests again under ASan+UBSan
-# (sanitize preset), the fuzz targets briefly when clang is available, and (as root) the
+# (sanitize preset, which builds the unit-test executables only), the fuzz targets briefly
+# (25 000 inputs each; scripts/fuzz.sh runs them for longer) when clang is available, and (as root) the
 # Debian package test. Every build treats a compiler warning as an error (FEDSWARM_WERROR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
