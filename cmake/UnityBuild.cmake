@@ -1,7 +1,7 @@
 # Unity builds. Most of a file's compile time here is instantiating and generating the
 # same nlohmann/json, CLI11 and Boost templates once per file (a tools/ command: 4.7 s
 # parsing, 10 s in all at -O0; precompiled headers saved nothing measurable); compiling
-# a target's files in batches of 8 generates them once per batch (tools/: 200 -> 48 CPU
+# a target's files in batches of 8 generates them once per batch (tools/: 200 -> 50 CPU
 # seconds). Used by the targets whose files do not collide in one translation unit;
 # -DFEDSWARM_UNITY=OFF builds file by file (e.g. to check that each includes what it uses).
 option(FEDSWARM_UNITY "Compile the larger targets in unity batches" ON)
