@@ -2,6 +2,18 @@
 
 namespace fedswarm {
 
+namespace {
+
+// The inverse of to_string over an enum's values 0..last.
+template <class E>
+std::optional<E> enum_from(std::string_view s, E last) {
+  for (int v = 0; v <= static_cast<int>(last); ++v)
+    if (to_string(static_cast<E>(v)) == s) return static_cast<E>(v);
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::string_view to_string(TierOneStatus s) {
   switch (s) {
     case TierOneStatus::compliant: return "compliant";
@@ -34,6 +46,12 @@ std::string_view to_string(TierOneBlocker b) {
     case TierOneBlocker::all_passed: return "all_passed";
   }
   return "none";
+}
+
+std::optional<TierOneStatus> tier_one_status_from(std::string_view s) { return enum_from(s, TierOneStatus::exempt); }
+std::optional<TierOneCause> tier_one_cause_from(std::string_view s) { return enum_from(s, TierOneCause::holders_down); }
+std::optional<TierOneBlocker> tier_one_blocker_from(std::string_view s) {
+  return enum_from(s, TierOneBlocker::all_passed);
 }
 
 std::string_view to_string(TierOneActionKind k) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "fedswarm/policy/Clock.hpp"
 #include "fedswarm/policy/CapacityLedger.hpp"
 #include "fedswarm/policy/Rendezvous.hpp"
 
@@ -12,14 +13,9 @@ namespace fedswarm {
 
 namespace {
 
-constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
 constexpr std::uint64_t kMaxBytes = std::numeric_limits<std::uint64_t>::max();
 
-// Record times are network data: never let arithmetic on them overflow.
-std::int64_t add_time(std::int64_t a, std::int64_t b) {
-  if (b > 0 && a > kMaxTime - b) return kMaxTime;
-  return a + b;
-}
+// Record times are network data: byte counts from them saturate too (add_time: Clock.hpp).
 std::uint64_t add_bytes(std::uint64_t a, std::uint64_t b) { return a > kMaxBytes - b ? kMaxBytes : a + b; }
 
 // The members sorted by key, so that every lookup and every tie is independent of the

@@ -1,9 +1,9 @@
 #include "fedswarm/policy/TierOneTracker.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <tuple>
 
+#include "fedswarm/policy/Clock.hpp"
 #include "fedswarm/policy/CapacityLedger.hpp"
 #include "fedswarm/policy/ViolatingSince.hpp"
 
@@ -11,13 +11,7 @@ namespace fedswarm {
 
 namespace {
 
-constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
 constexpr std::uint8_t kBlockedBit = 0x10;
-
-std::int64_t add_time(std::int64_t a, std::int64_t b) {
-  if (b > 0 && a > kMaxTime - b) return kMaxTime;
-  return a + b;
-}
 
 std::uint8_t code_of(TierOneStatus s) { return static_cast<std::uint8_t>(static_cast<std::uint8_t>(s) + 1); }
 std::optional<TierOneStatus> status_of(std::uint8_t code) {

@@ -1,21 +1,12 @@
 #include "fedswarm/policy/ViolatingSince.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <optional>
 
+#include "fedswarm/policy/Clock.hpp"
+
 namespace fedswarm {
-
-namespace {
-
-// Record times are network data: never let arithmetic on them overflow.
-std::int64_t add_time(std::int64_t a, std::int64_t b) {
-  if (b > 0 && a > std::numeric_limits<std::int64_t>::max() - b) return std::numeric_limits<std::int64_t>::max();
-  return a + b;
-}
-
-}  // namespace
 
 std::int64_t violating_since(const TierOneCase& c, std::span<const TierOneMember> members, const TierOneConfig& config,
                              std::int64_t now) {

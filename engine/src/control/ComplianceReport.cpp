@@ -25,21 +25,7 @@ int rank(TierOneStatus s) {
   return 4;
 }
 
-template <class E, std::size_t N>
-std::optional<E> enum_from(const std::string& s, const std::array<E, N>& values) {
-  for (E v : values)
-    if (to_string(v) == s) return v;
-  return std::nullopt;
-}
-
-constexpr std::array kStatuses = {TierOneStatus::compliant, TierOneStatus::pending, TierOneStatus::violating,
-                                  TierOneStatus::exempt};
-constexpr std::array kCauses = {TierOneCause::none,          TierOneCause::retracted,      TierOneCause::superseded,
-                                TierOneCause::unclaimed,     TierOneCause::claim_released, TierOneCause::claim_expired,
-                                TierOneCause::claimant_down, TierOneCause::copy_dropped,   TierOneCause::holders_down};
-constexpr std::array kBlockers = {TierOneBlocker::none, TierOneBlocker::no_eligible_tier1, TierOneBlocker::all_passed};
-
-Error bad_report(const std::string& what) {
+Error bad_compliance_report(const std::string& what) {
   return make_error(Errc::invalid, "bad_compliance_report", "the compliance report is malformed: " + what);
 }
 
@@ -61,7 +47,7 @@ nlohmann::json ComplianceSummary::to_json() const {
 }
 
 Result<ComplianceSummary> ComplianceSummary::from_json(const nlohmann::json& j) {
-  if (!j.is_object()) return bad_report("the summary is not an object");
+  if (!j.is_object()) return bad_compliance_report("the summary is not an object");
   try {
     ComplianceSummary s;
     s.versions = j.value("versions", std::uint64_t{0});
@@ -76,7 +62,7 @@ Result<ComplianceSummary> ComplianceSummary::from_json(const nlohmann::json& j) 
     s.liveness_known = j.value("liveness_known", false);
     return s;
   } catch (const nlohmann::json::exception& e) {
-    return bad_report(std::string("summary: ") + e.what());
+    return bad_compliance_report(std::string("summary: ") + e.what());
   }
 }
 
@@ -121,9 +107,9 @@ nlohmann::json ComplianceReport::to_json() const {
 }
 
 Result<ComplianceReport> ComplianceReport::from_json(const nlohmann::json& j) {
-  if (!j.is_object()) return bad_report("not a JSON object");
+  if (!j.is_object()) return bad_compliance_report("not a JSON object");
   if (!j.contains("summary") || !j.contains("versions") || !j["versions"].is_array())
-    return bad_report("no summary or versions");
+    return bad_compliance_report("no summary or versions");
   ComplianceReport r;
   auto summary = ComplianceSummary::from_json(j["summary"]);
   if (!summary) return std::move(summary).error();
@@ -135,7 +121,8 @@ Result<ComplianceReport> ComplianceReport::from_json(const nlohmann::json& j) {
     r.rebuilding = j.value("rebuilding", false);
     r.judged = j.value("judged", std::uint64_t{0});
     r.total = j.value("total", std::uint64_t{0});
-    if (auto st = j.find("status"); st != j.end() && st->is_string()) r.status_filter = enum_from(st->get<std::string>(), kStatuses);
+    if (auto st = j.find("status"); st != j.end() && st->is_string())
+      r.status_filter = tier_one_status_from(st->get<std::string>());
     // Nullable fields: absent and null both mean "does not apply".
     auto opt_string = [](const nlohmann::json& o, const char* k) {
       auto it = o.find(k);
@@ -146,17 +133,18 @@ Result<ComplianceReport> ComplianceReport::from_json(const nlohmann::json& j) {
       return it == o.end() || it->is_null() ? std::int64_t{0} : it->get<std::int64_t>();
     };
     for (const auto& v : j["versions"]) {
-      if (!v.is_object()) return bad_report("a version is not an object");
+      if (!v.is_object()) return bad_compliance_report("a version is not an object");
       ComplianceEntry e;
       e.instance_id = v.at("instance_id").get<std::string>();
       e.size = v.value("size", std::uint64_t{0});
       e.primary_site = v.value("primary_site", "");
       e.published_at = v.value("published_at", std::int64_t{0});
       e.age = v.value("age_s", std::int64_t{0});
-      auto status = enum_from(v.at("status").get<std::string>(), kStatuses);
-      auto cause = enum_from(v.value("cause", "none"), kCauses);
-      auto blocker = enum_from(v.value("blocker", "none"), kBlockers);
-      if (!status || !cause || !blocker) return bad_report("unknown status, cause or blocker for " + e.instance_id);
+      auto status = tier_one_status_from(v.at("status").get<std::string>());
+      auto cause = tier_one_cause_from(v.value("cause", "none"));
+      auto blocker = tier_one_blocker_from(v.value("blocker", "none"));
+      if (!status || !cause || !blocker)
+        return bad_compliance_report("unknown status, cause or blocker for " + e.instance_id);
       e.status = *status;
       e.cause = *cause;
       e.blocker = *blocker;
@@ -170,7 +158,7 @@ Result<ComplianceReport> ComplianceReport::from_json(const nlohmann::json& j) {
       r.versions.push_back(std::move(e));
     }
   } catch (const nlohmann::json::exception& e) {
-    return bad_report(e.what());
+    return bad_compliance_report(e.what());
   }
   return r;
 }

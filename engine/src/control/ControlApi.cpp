@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "control/JsonNullable.hpp"
+
 namespace fedswarm {
 
 namespace {
@@ -10,17 +12,6 @@ using json = nlohmann::json;
 
 Error bad_answer(const std::string& what) {
   return make_error(Errc::invalid, "bad_node_answer", "the node's answer is malformed: " + what);
-}
-
-template <class T>
-json nullable(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-template <class T>
-std::optional<T> read_nullable(const json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return std::nullopt;
-  return it->get<T>();
 }
 
 PublicKey key_of(const json& o, const char* field) {
@@ -32,8 +23,6 @@ PublicKey key_of(const json& o, const char* field) {
 constexpr std::array kCommands = {ControlCommand::status,     ControlCommand::peers,  ControlCommand::transfers,
                                   ControlCommand::compliance, ControlCommand::health, ControlCommand::notify,
                                   ControlCommand::resume};
-constexpr std::array kStatuses = {TierOneStatus::compliant, TierOneStatus::pending, TierOneStatus::violating,
-                                  TierOneStatus::exempt};
 
 json heartbeat_json(const Heartbeat& h) {
   return {{"free_capacity", h.free_capacity}, {"transfer_load", h.transfer_load},
@@ -104,13 +93,8 @@ Result<ControlRequest> ControlRequest::from_json(const json& j) {
     r.paged = r.cmd == ControlCommand::transfers && j.contains("limit");
     if (auto s = j.find("status"); s != j.end() && !s->is_null()) {
       const std::string name = s->get<std::string>();
-      bool found = false;
-      for (auto st : kStatuses)
-        if (fedswarm::to_string(st) == name) {
-          r.status_filter = st;
-          found = true;
-        }
-      if (!found) return bad("status '" + name + "' is not one of compliant, pending, violating, exempt");
+      r.status_filter = tier_one_status_from(name);
+      if (!r.status_filter) return bad("status '" + name + "' is not one of compliant, pending, violating, exempt");
     }
   } catch (const json::exception& e) {
     return bad(e.what());

@@ -2,27 +2,16 @@
 
 #include <set>
 
+#include "control/JsonNullable.hpp"
 #include "fedswarm/policy/CapacityLedger.hpp"
 
 namespace fedswarm {
 
 namespace {
 
-Error bad_report(const std::string& what) {
+Error bad_health_report(const std::string& what) {
   return make_error(Errc::invalid, "bad_health_report", "the health report is malformed: " + what);
 }
-
-template <class T>
-nlohmann::json nullable(const std::optional<T>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-template <class T>
-std::optional<T> read_nullable(const nlohmann::json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return std::nullopt;
-  return it->get<T>();
-}
-
 
 // A roster member's row as the node sees it: its identity, and its liveness from the
 // running node's links (this node: self or stopped; no running node: unknown).
@@ -133,9 +122,9 @@ nlohmann::json HealthReport::to_json() const {
 }
 
 Result<HealthReport> HealthReport::from_json(const nlohmann::json& j) {
-  if (!j.is_object()) return bad_report("not a JSON object");
+  if (!j.is_object()) return bad_health_report("not a JSON object");
   if (!j.contains("node") || !j.contains("sites") || !j["sites"].is_array() || !j.contains("compliance"))
-    return bad_report("no node, sites or compliance");
+    return bad_health_report("no node, sites or compliance");
   HealthReport r;
   auto compliance = ComplianceSummary::from_json(j["compliance"]);
   if (!compliance) return std::move(compliance).error();
@@ -179,7 +168,7 @@ Result<HealthReport> HealthReport::from_json(const nlohmann::json& j) {
       for (const auto& x : *c)
         r.conflicts.push_back({x.value("instance_id", ""), x.value("author", ""), x.value("seen_at", std::int64_t{0})});
   } catch (const nlohmann::json::exception& e) {
-    return bad_report(e.what());
+    return bad_health_report(e.what());
   }
   return r;
 }

@@ -4,13 +4,13 @@
 #include <charconv>
 #include <optional>
 
+#include "fedswarm/policy/TierOneDecision.hpp"
+
 namespace fedswarm {
 
 namespace {
 
 using json = nlohmann::json;
-
-constexpr std::string_view kStatuses[] = {"compliant", "pending", "violating", "exempt"};
 
 Error bad_parameter(std::string_view name, std::string_view value, std::string_view what) {
   return make_error(Errc::invalid, "bad_parameter",
@@ -68,9 +68,8 @@ Result<DashboardPaging> DashboardApi::parse_paging(std::string_view query) {
         return bad_parameter(name, value, "is not an integer from 0 to " + std::to_string(kMaxLimit));
       p.limit = *v;
     } else if (name == "status") {
-      bool known = false;
-      for (auto s : kStatuses) known = known || s == value;
-      if (!known) return bad_parameter(name, value, "is not one of compliant, pending, violating, exempt");
+      if (!tier_one_status_from(value))
+        return bad_parameter(name, value, "is not one of compliant, pending, violating, exempt");
       p.status = std::string(value);
     }
   }

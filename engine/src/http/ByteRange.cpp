@@ -2,15 +2,11 @@
 
 #include <charconv>
 
+#include "http/TrimBlanks.hpp"
+
 namespace fedswarm {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Digits only: from_chars would accept a leading '-' and stop at junk.
 bool number(std::string_view s, std::uint64_t& out) {
@@ -25,16 +21,16 @@ bool number(std::string_view s, std::uint64_t& out) {
 ByteRange ByteRange::parse(std::string_view header, std::uint64_t size) {
   ByteRange whole;
   if (size > 0) whole.last = size - 1;
-  header = trim(header);
+  header = trim_blanks(header);
   constexpr std::string_view kUnit = "bytes=";
   if (header.size() <= kUnit.size()) return whole;
   for (std::size_t i = 0; i < kUnit.size(); ++i)
     if ((header[i] | 0x20) != kUnit[i] && header[i] != kUnit[i]) return whole;
-  std::string_view spec = trim(header.substr(kUnit.size()));
+  std::string_view spec = trim_blanks(header.substr(kUnit.size()));
   if (spec.find(',') != std::string_view::npos) return whole;
   const auto dash = spec.find('-');
   if (dash == std::string_view::npos) return whole;
-  const std::string_view a = trim(spec.substr(0, dash)), b = trim(spec.substr(dash + 1));
+  const std::string_view a = trim_blanks(spec.substr(0, dash)), b = trim_blanks(spec.substr(dash + 1));
   ByteRange r;
   r.kind = Kind::partial;
   if (a.empty()) {

@@ -4,6 +4,8 @@
 #include <array>
 #include <charconv>
 
+#include "http/TrimBlanks.hpp"
+
 namespace fedswarm {
 
 namespace {
@@ -13,12 +15,6 @@ Error bad(std::string message) { return make_error(Errc::invalid, "esg_query", s
 Error unknown(std::string_view name) {
   // The exact text pyesgf parses (`Invalid HTTP query parameter=(\w+)`).
   return bad("Invalid HTTP query parameter=" + std::string(name));
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::string lower(std::string_view s) {
@@ -33,7 +29,8 @@ Result<std::vector<std::string>> split_list(std::string_view name, std::string_v
   std::vector<std::string> out;
   for (std::size_t pos = 0;;) {
     std::size_t comma = value.find(',', pos);
-    std::string_view item = trim(value.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
+    std::string_view item =
+        trim_blanks(value.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
     if (item.empty()) return bad("Empty value in the list of HTTP query parameter " + std::string(name));
     out.emplace_back(item);
     if (comma == std::string_view::npos) break;
@@ -171,7 +168,7 @@ Result<EsgRequest> EsgQuery::parse(std::string_view qs, const ConstraintNames& i
     if (name.empty()) return bad("Empty HTTP query parameter name");
     if (!is_field_name(name)) return unknown(name);
     std::string_view v = *value;
-    if (trim(v).empty()) return bad("Empty value of HTTP query parameter " + name);
+    if (trim_blanks(v).empty()) return bad("Empty value of HTTP query parameter " + name);
     r.raw.emplace_back(negate ? name + "!" : name, *value);
 
     static constexpr std::array<std::string_view, 19> kParams = {
@@ -189,56 +186,56 @@ Result<EsgRequest> EsgQuery::parse(std::string_view qs, const ConstraintNames& i
       continue;
     }
     if (name == "type") {
-      std::string t = lower(trim(v));
+      std::string t = lower(trim_blanks(v));
       if (t == "dataset") r.type = EsgType::dataset;
       else if (t == "file") r.type = EsgType::file;
       else return bad("Invalid value of HTTP query parameter type=" + std::string(v) + ": this node serves Dataset and File");
     } else if (name == "format") {
-      std::string f = lower(trim(v));
+      std::string f = lower(trim_blanks(v));
       std::replace(f.begin(), f.end(), ' ', '+');  // an unencoded '+' arrives as a space
       if (f == "application/solr+json") r.format = EsgFormat::json;
       else if (f == "application/solr+xml") r.format = EsgFormat::xml;
       else return bad("Invalid value of HTTP query parameter format=" + std::string(v) +
                       ": use application/solr+json or application/solr+xml");
     } else if (name == "limit") {
-      FEDSWARM_ASSIGN_OR_RETURN(r.limit, parse_count(name, trim(v)));
+      FEDSWARM_ASSIGN_OR_RETURN(r.limit, parse_count(name, trim_blanks(v)));
       if (r.limit > kEsgMaxLimit)
         return bad("Invalid value of HTTP query parameter limit=" + std::string(v) + ": the maximum is " +
                    std::to_string(kEsgMaxLimit) + "; page with offset");
     } else if (name == "offset") {
-      FEDSWARM_ASSIGN_OR_RETURN(r.offset, parse_count(name, trim(v)));
+      FEDSWARM_ASSIGN_OR_RETURN(r.offset, parse_count(name, trim_blanks(v)));
     } else if (name == "query") {
-      r.query = std::string(trim(v));
+      r.query = std::string(trim_blanks(v));
     } else if (name == "facets" || name == "fields") {
       FEDSWARM_ASSIGN_OR_RETURN(auto list, split_list(name, v));
       auto& out = name == "facets" ? r.facets : r.fields;
       for (auto& item : list)
         if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(std::move(item));
     } else if (name == "distrib") {
-      FEDSWARM_ASSIGN_OR_RETURN(r.distrib, parse_bool(name, trim(v)));
+      FEDSWARM_ASSIGN_OR_RETURN(r.distrib, parse_bool(name, trim_blanks(v)));
     } else if (name == "shards") {
       r.shards = std::string(v);
     } else if (name == "latest" || name == "replica" || name == "retracted") {
-      FEDSWARM_ASSIGN_OR_RETURN(bool b, parse_bool(name, trim(v)));
+      FEDSWARM_ASSIGN_OR_RETURN(bool b, parse_bool(name, trim_blanks(v)));
       (name == "latest" ? r.latest : name == "replica" ? r.replica : r.retracted) = b;
     } else if (name == "sort") {
-      std::string_view s = trim(v);
+      std::string_view s = trim_blanks(v);
       std::size_t sp = s.find(' ');
       std::string_view field = s.substr(0, sp);
-      std::string dir = sp == std::string_view::npos ? std::string("asc") : lower(trim(s.substr(sp)));
+      std::string dir = sp == std::string_view::npos ? std::string("asc") : lower(trim_blanks(s.substr(sp)));
       if (!is_field_name(field) || (dir != "asc" && dir != "desc"))
         return bad("Invalid value of HTTP query parameter sort=" + std::string(v) + ": expected \"<field> asc\" or \"<field> desc\"");
       r.sort = {std::string(field), dir == "desc"};
     } else if (name == "from" || name == "to") {
-      auto t = parse_time(trim(v));
+      auto t = parse_time(trim_blanks(v));
       if (!t)
         return bad("Invalid value of HTTP query parameter " + name + "=" + std::string(v) +
                    ": expected an ISO 8601 UTC time such as 2019-01-01T00:00:00Z");
       (name == "from" ? r.from : r.to) = *t;
     } else if (name == "start" || name == "end") {
-      (name == "start" ? r.start : r.end) = std::string(trim(v));
+      (name == "start" ? r.start : r.end) = std::string(trim_blanks(v));
     } else if (name == "min_version" || name == "max_version") {
-      auto ver = normalize_version(trim(v));
+      auto ver = normalize_version(trim_blanks(v));
       if (!ver)
         return bad("Invalid value of HTTP query parameter " + name + "=" + std::string(v) + ": expected YYYYMMDD");
       (name == "min_version" ? r.min_version : r.max_version) = *ver;

@@ -14,11 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool exists_no_follow(const fs::path& p) {
-  std::error_code ec;
-  return !p.empty() && fs::exists(fs::symlink_status(p, ec));
-}
-
 // Steps 2 and 3 (see the header).
 Status remove_and_clear(Catalog& catalog, LocalReplica l, std::int64_t now) {
   if (exists_no_follow(l.path)) FEDSWARM_TRY(remove_version_directory(l.path, l.instance_id));

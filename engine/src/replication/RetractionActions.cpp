@@ -34,11 +34,6 @@ std::string retraction_note(const VersionInfo& v, std::string_view what) {
   return s + "): " + std::string(what);
 }
 
-bool exists_no_follow(const fs::path& p) {
-  std::error_code ec;
-  return !p.empty() && fs::exists(fs::symlink_status(p, ec));
-}
-
 }  // namespace
 
 RetractionActions::RetractionActions(const NodeHome& home, Catalog& catalog) : home_(home), catalog_(catalog) {}

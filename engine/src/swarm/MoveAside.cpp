@@ -23,20 +23,18 @@ Error move_failed(const fs::path& from, const fs::path& to, const std::string& w
 // The first free name for `instance_id` in `folder`: <id>, <id>.2, <id>.3, …
 fs::path free_name(const fs::path& folder, std::string_view instance_id) {
   fs::path candidate = folder / std::string(instance_id);
-  std::error_code ec;
-  for (int n = 2; fs::exists(fs::symlink_status(candidate, ec)); ++n)
+  for (int n = 2; exists_no_follow(candidate); ++n)
     candidate = folder / (std::string(instance_id) + "." + std::to_string(n));
   return candidate;
 }
 
 // The last taken name for `instance_id` in `folder` (the newest move), if any.
 std::optional<fs::path> last_name(const fs::path& folder, std::string_view instance_id) {
-  std::error_code ec;
   fs::path candidate = folder / std::string(instance_id);
-  if (!fs::exists(fs::symlink_status(candidate, ec))) return std::nullopt;
+  if (!exists_no_follow(candidate)) return std::nullopt;
   for (int n = 2;; ++n) {
     fs::path next = folder / (std::string(instance_id) + "." + std::to_string(n));
-    if (!fs::exists(fs::symlink_status(next, ec))) return candidate;
+    if (!exists_no_follow(next)) return candidate;
     candidate = next;
   }
 }
@@ -55,6 +53,11 @@ Status ensure_folder(const fs::path& folder) {
 }
 
 }  // namespace
+
+bool exists_no_follow(const fs::path& p) {
+  std::error_code ec;
+  return !p.empty() && fs::exists(fs::symlink_status(p, ec));
+}
 
 Result<fs::path> move_aside(const fs::path& dir, const fs::path& quarantine, std::string_view instance_id) {
   std::error_code ec;

@@ -15,6 +15,8 @@
 //   remove_refused) a path that does not look like a version directory of
 //   `instance_id` — its name must be the version or start with the instance id — so a
 //   bad catalog row can never make it delete anything else.
+// - `exists_no_follow`: something (a directory, a file, a dangling link) is at `p`,
+//   without following a final symlink; false for an empty path or any error.
 // - Not thread-safe for the same instance id; distinct ids may run concurrently.
 #pragma once
 
@@ -34,5 +36,7 @@ std::optional<std::filesystem::path> find_moved_aside(const std::filesystem::pat
                                                       std::string_view instance_id);
 
 Status remove_version_directory(const std::filesystem::path& dir, std::string_view instance_id);
+
+bool exists_no_follow(const std::filesystem::path& p);
 
 }  // namespace fedswarm

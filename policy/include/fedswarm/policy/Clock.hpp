@@ -3,11 +3,21 @@
 //
 // Contract: `now()` returns unix seconds; implementations must be safe to call from the
 // thread that owns the policy object. The system clock implementation lives in engine/.
+// `add_time` is the one way policy/ adds seconds to a time: record times are network
+// data, so the sum saturates at kMaxTime ("never") instead of overflowing.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 
 namespace fedswarm {
+
+inline constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
+
+constexpr std::int64_t add_time(std::int64_t a, std::int64_t b) {
+  if (b > 0 && a > kMaxTime - b) return kMaxTime;
+  return a + b;
+}
 
 class Clock {
  public:

@@ -23,6 +23,10 @@ enum class TierOneStatus : std::uint8_t {
   exempt,     // no obligation (retracted; superseded if the config says so)
 };
 std::string_view to_string(TierOneStatus s);
+// Every status, in declaration order; and the inverse of to_string (nullopt: unknown).
+inline constexpr TierOneStatus kTierOneStatuses[] = {TierOneStatus::compliant, TierOneStatus::pending,
+                                                     TierOneStatus::violating, TierOneStatus::exempt};
+std::optional<TierOneStatus> tier_one_status_from(std::string_view s);
 
 // Why a version is violating (or exempt). For compliant and pending: none.
 enum class TierOneCause : std::uint8_t {
@@ -37,6 +41,7 @@ enum class TierOneCause : std::uint8_t {
   holders_down,    // every holder has been down longer than the grace period
 };
 std::string_view to_string(TierOneCause c);
+std::optional<TierOneCause> tier_one_cause_from(std::string_view s);
 
 // Why nobody is assigned a violating version.
 enum class TierOneBlocker : std::uint8_t {
@@ -45,6 +50,7 @@ enum class TierOneBlocker : std::uint8_t {
   all_passed,         // every eligible node passed on it less than retry_after ago
 };
 std::string_view to_string(TierOneBlocker b);
+std::optional<TierOneBlocker> tier_one_blocker_from(std::string_view s);
 
 struct TierOneDecision {
   std::string instance_id;
