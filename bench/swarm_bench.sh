@@ -11,7 +11,8 @@
 # Usage: bench/swarm_bench.sh [--size-mib N] [--files N] [--rate 200mbit] [--ks "1 2 4 8"]
 #                             [--fedswarm PATH] [--keep] [--http-only] [--swarm-only] [--loopback-only]
 #                             [--timeline]
-# --keep leaves the work directory (node homes, logs and the per-second traces); FS_LOG_LEVEL
+# --keep leaves the work directory (node homes, logs, each site's `transfers --all --json` at the end
+# as n<i>.transfers.json, and the per-second traces); FS_LOG_LEVEL
 # sets the nodes' log level (default warn); FS_TIMEOUT bounds one replication (seconds,
 # default 3600). --timeline also prints, per K, each second's upload of the origin and the
 # sites and the machine's CPU use.
@@ -346,7 +347,7 @@ fedswarm_run() {  # $1 = K, $2 = address prefix ("10.78.0." or "127.0.77."), $3 
   echo "${placed[*]}" > "$WORK/fs-placed-$k-$netns"
   # Verification failures of every site (the publisher's mismatches / local faults
   # re-checked), hash failures and payload received, for the table.
-  for ((i = 1; i <= k; i++)); do fs --home "$dir/n$i" transfers --all --json 2>/dev/null || true; done |
+  for ((i = 1; i <= k; i++)); do fs --home "$dir/n$i" transfers --all --json 2>/dev/null | tee "$dir/n$i.transfers.json" || true; done |
     /usr/bin/python3 -c "$STATS_PY" > "$WORK/fs-stats-$k-$netns" 2>/dev/null || echo "? ? ? 0" > "$WORK/fs-stats-$k-$netns"
   for ((i = 1; i <= k; i++)); do (cd "$dir/n$i/data/$REL" && sha256sum -c --quiet "$WORK/SHA256SUMS") ||
     { echo "swarm_bench: site $i holds a copy that does not match" >&2; exit 1; }; done
