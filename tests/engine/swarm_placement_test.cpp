@@ -135,6 +135,8 @@ TEST_CASE("SwarmEngine: a staged block lost after it passed, trusted from resume
   CHECK(f.engine().counters().verify_failures == 0);
   CHECK(has_event(f, SwarmEvent::Type::local_fault));
   CHECK_FALSE(has_event(f, SwarmEvent::Type::verify_failed));
+  // The warning says why the file was read at all: pieces claimed by resume data.
+  CHECK(events_of(f).find("had not been verified on arrival by this run") != std::string::npos);
   // The re-check found the damaged piece: only it and the rest of the version
   // travelled in this run, not the whole version again.
   CHECK(t->bytes_downloaded < m.total_size());

@@ -403,14 +403,18 @@ void SwarmEngine::Impl::on_verify_failed(Transfer& t, const PlacementOutcome& ou
   }
   ++stats.local_faults;
   ++t.local_faults;
-  // Which pieces placement read again (not verified on arrival by this run): the trail
-  // for finding why a file was read at all.
+  // Placement reads a file again only when some of its pieces were not verified on
+  // arrival by this run; saying how many tells a lost write from such a piece.
   std::size_t unverified = 0;
   for (std::size_t i = 0; i < t.fresh.size(); ++i) unverified += !t.fresh[i] || (i < t.untrusted.size() && t.untrusted[i]);
-  std::string what = out.linked ? "a copy linked from an earlier local version differs (it is downloaded instead): " + out.message
-                                : "after every block had passed its merkle check on arrival: " + out.message + " (" +
-                                      std::to_string(unverified) + " of " + std::to_string(t.fresh.size()) +
-                                      " pieces not verified on arrival by this run)";
+  std::string what;
+  if (out.linked)
+    what = "a copy linked from an earlier local version differs (it is downloaded instead): " + out.message;
+  else if (unverified > 0)
+    what = out.message + " (" + std::to_string(unverified) + " of the version's " + std::to_string(t.fresh.size()) +
+           " pieces had not been verified on arrival by this run, so the files holding them were read again)";
+  else
+    what = "after every block had passed its merkle check on arrival: " + out.message;
   events.push_back({SwarmEvent::Type::local_fault, t.id, what, 0});
   if (out.linked) t.no_link.insert(out.file);
   if (t.local_faults >= opt.max_verify_failures)
