@@ -23,9 +23,7 @@ enum class TierOneStatus : std::uint8_t {
   exempt,     // no obligation (retracted; superseded if the config says so)
 };
 std::string_view to_string(TierOneStatus s);
-// Every status, in declaration order; and the inverse of to_string (nullopt: unknown).
-inline constexpr TierOneStatus kTierOneStatuses[] = {TierOneStatus::compliant, TierOneStatus::pending,
-                                                     TierOneStatus::violating, TierOneStatus::exempt};
+// The inverses of to_string (nullopt: an unknown name).
 std::optional<TierOneStatus> tier_one_status_from(std::string_view s);
 
 // Why a version is violating (or exempt). For compliant and pending: none.
