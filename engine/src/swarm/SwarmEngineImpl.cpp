@@ -376,6 +376,15 @@ void SwarmEngine::Impl::on_placed(const std::string& id, std::uint64_t epoch, co
   }
 }
 
+namespace {
+
+// Piece i was downloaded and checked block by block by this run (one hash pass).
+bool verified_on_arrival(const Transfer& t, std::size_t i) {
+  return i < t.fresh.size() && t.fresh[i] && !(i < t.untrusted.size() && t.untrusted[i]);
+}
+
+}  // namespace
+
 // Every block libtorrent accepted matched the signed merkle roots, so a file whose
 // SHA-256 then differs changed on this node (a write that did not land, a damaged
 // disk, a linked copy of an earlier version that rotted), unless the publisher's
@@ -406,7 +415,7 @@ void SwarmEngine::Impl::on_verify_failed(Transfer& t, const PlacementOutcome& ou
   // Placement reads a file again only when some of its pieces were not verified on
   // arrival by this run; saying how many tells a lost write from such a piece.
   std::size_t unverified = 0;
-  for (std::size_t i = 0; i < t.fresh.size(); ++i) unverified += !t.fresh[i] || (i < t.untrusted.size() && t.untrusted[i]);
+  for (std::size_t i = 0; i < t.fresh.size(); ++i) unverified += !verified_on_arrival(t, i);
   std::string what;
   if (out.linked)
     what = "a copy linked from an earlier local version differs (it is downloaded instead): " + out.message;
@@ -666,7 +675,7 @@ std::set<std::string> SwarmEngine::Impl::trusted_files(const Transfer& t) const 
     const auto first = static_cast<std::size_t>(static_cast<int>(fs.piece_index_at_file(f)));
     const auto count = static_cast<std::size_t>(fs.file_num_pieces(f));
     bool all = count > 0 && first + count <= t.fresh.size();
-    for (std::size_t p = first; all && p < first + count; ++p) all = t.fresh[p] && !t.untrusted[p];
+    for (std::size_t p = first; all && p < first + count; ++p) all = verified_on_arrival(t, p);
     if (!all) continue;
     std::string path = fs.file_path(f);
     if (path.compare(0, prefix.size(), prefix) == 0) out.insert(path.substr(prefix.size()));
