@@ -360,6 +360,7 @@ json TransfersAnswer::to_json() const {
     j["counters"] = {{"placed", c.placed},           {"verify_failures", c.verify_failures},
                      {"local_faults", c.local_faults}, {"hash_failures", c.hash_failures},
                      {"file_errors", c.file_errors},   {"stall_restarts", c.stall_restarts},
+                     {"incomplete_finishes", c.incomplete_finishes},
                      {"banned_peers", c.banned_peers},
                      {"bytes_rehashed", c.bytes_rehashed}, {"bytes_trusted", c.bytes_trusted}};
     j["swarm_listen"] = swarm_listen;
@@ -405,6 +406,7 @@ Result<TransfersAnswer> TransfersAnswer::from_json(const json& j) {
       s.hash_failures = c->value("hash_failures", std::uint64_t{0});
       s.file_errors = c->value("file_errors", std::uint64_t{0});
       s.stall_restarts = c->value("stall_restarts", std::uint64_t{0});
+      s.incomplete_finishes = c->value("incomplete_finishes", std::uint64_t{0});
       s.banned_peers = c->value("banned_peers", std::vector<std::string>{});
       s.bytes_rehashed = c->value("bytes_rehashed", std::uint64_t{0});
       s.bytes_trusted = c->value("bytes_trusted", std::uint64_t{0});

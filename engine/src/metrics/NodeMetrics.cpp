@@ -199,6 +199,9 @@ std::string render_node_metrics(const NodeMetricsInputs& in) {
       m.counter("fedswarm_swarm_disk_errors_total", "File errors of the swarm (disk full, I/O errors).")
           .sample(t.file_errors);
       m.counter("fedswarm_swarm_stall_restarts_total", "Stalled transfers restarted.").sample(t.stall_restarts);
+      m.counter("fedswarm_swarm_incomplete_finishes_total",
+                "Downloads libtorrent reported finished with pieces missing, which were fetched again.")
+          .sample(t.incomplete_finishes);
       m.counter("fedswarm_swarm_placement_bytes_total",
                 "Bytes placed, by check: read again for their SHA-256, or trusted from libtorrent's merkle checks.")
           .sample(t.bytes_rehashed, {{"check", "rehashed"}})

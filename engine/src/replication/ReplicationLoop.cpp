@@ -307,6 +307,9 @@ struct ReplicationLoop::State {
           changed_own();
           rule_soon();
           break;
+        case SwarmEvent::Type::incomplete_finish:
+          log->info("{} {}: {}", to_string(e.type), e.instance_id, e.detail);  // handled: nothing to do
+          break;
         case SwarmEvent::Type::peer_banned:
           log->warn("banned swarm peer {} (corrupt data for {})", e.detail, e.instance_id);
           break;
@@ -466,7 +469,7 @@ struct ReplicationLoop::State {
       }
       const auto c = swarm->counters();
       v->totals = {c.placed,         c.verify_failures, c.local_faults,     c.hash_failures,
-                   c.file_errors,    c.stall_restarts,  c.banned_peers,     c.bytes_rehashed,
+                   c.file_errors,    c.stall_restarts,  c.incomplete_finishes, c.banned_peers, c.bytes_rehashed,
                    c.bytes_trusted,  c.held,            c.loaded,           c.on_demand_loads,
                    c.on_demand_misses, c.idle_unloads,  c.evictions,        c.full_checks,
                    c.foreign_refused, c.foreign_served, c.foreign_dials_refused};

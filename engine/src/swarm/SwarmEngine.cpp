@@ -33,6 +33,7 @@ std::string_view to_string(SwarmEvent::Type t) {
     case SwarmEvent::Type::seed_damaged: return "seed_damaged";
     case SwarmEvent::Type::peer_banned: return "peer_banned";
     case SwarmEvent::Type::foreign_peer: return "foreign_peer";
+    case SwarmEvent::Type::incomplete_finish: return "incomplete_finish";
   }
   return "?";
 }
@@ -135,6 +136,7 @@ Result<std::unique_ptr<SwarmEngine>> SwarmEngine::start(SwarmEngineOptions optio
         {ip, im.opt.port, im.opt.upload_rate_limit, im.opt.download_rate_limit, im.opt.reconnect_interval}));
     if (im.opt.disk_io) params.disk_io_constructor = im.opt.disk_io;
     im.session = std::make_unique<lt::session>(std::move(params));
+    for (const auto& plugin : im.opt.plugins) im.session->add_extension(plugin);
   } catch (const std::exception& e) {
     return make_error(Errc::io, "swarm_session", std::string("cannot start the libtorrent session: ") + e.what());
   }

@@ -185,6 +185,9 @@ struct SwarmEngineOptions {
   std::function<std::unique_ptr<libtorrent::disk_interface>(libtorrent::io_context&, const libtorrent::settings_interface&,
                                                           libtorrent::counters&)>
       disk_io;
+  // Tests only: libtorrent plugins added to the session (e.g. one that makes a torrent
+  // finish with a piece missing, as libtorrent 2.0.8's double-passed piece does).
+  std::vector<std::shared_ptr<libtorrent::plugin>> plugins;
 };
 
 struct FetchOptions {
@@ -242,6 +245,9 @@ struct SwarmEvent {
     seed_damaged,   // detail = what the check found
     peer_banned,    // detail = peer address (instance_id of the torrent it was banned in)
     foreign_peer,   // detail = "<address> refused|served|dial refused" (at most one a minute per address)
+    // detail = how many pieces libtorrent called finished were missing; they are fetched
+    // again (libtorrent 2.0.8 can count one piece as verified twice)
+    incomplete_finish,
   };
   Type type = Type::placed;
   std::string instance_id;
@@ -258,6 +264,9 @@ struct SwarmCounters {
   std::uint64_t file_errors = 0;
   std::uint64_t resume_saves = 0;
   std::uint64_t stall_restarts = 0;
+  // Downloads libtorrent reported finished with pieces still missing, which were then
+  // fetched (see SwarmEvent::Type::incomplete_finish).
+  std::uint64_t incomplete_finishes = 0;
   // Placement: bytes read again for their SHA-256 (linked, resumed, re-checked or
   // adopted files), and bytes placed without a re-read (every piece verified by
   // libtorrent against the signed merkle roots in this run).

@@ -583,7 +583,52 @@ void SwarmEngine::Impl::on_resume_data(const lt::torrent_handle& h, const lt::ad
   // Only the answer to the request made after the pause was confirmed: an earlier
   // periodic save may lack the last pieces. A failed final save still places (the
   // resume data from before goes with the replica; seeding then checks once).
-  if (t->finishing && t->settled && t->saves_answered >= t->final_save && !stopping) detach(*t, AfterRemove::place);
+  if (t->finishing && t->settled && t->saves_answered >= t->final_save && !stopping && !refetch_missing(*t, h, params))
+    detach(*t, AfterRemove::place);
+}
+
+// libtorrent 2.0.8 can count a v2 piece as passed twice: a piece-layer answer that
+// arrives while the piece's blocks are still being written passes it again (requests
+// for hashes are repeated after 3 s, so two answers come on a slow uplink; fixed
+// upstream in 2.0.12, commit dea98c7). Its count of passed pieces then reaches the total
+// with a piece still missing, it reports the torrent finished, and placement would find
+// a file's SHA-256 wrong: a local fault, a re-check of every staged piece and seconds
+// lost. The status bitfield is exact (each piece's own state), so the pieces it lacks
+// are what is missing; resume data claiming only the others (written by this run, the
+// pause confirmed) lets the added-again torrent fetch just those.
+bool SwarmEngine::Impl::refetch_missing(Transfer& t, const lt::torrent_handle& h, const lt::add_torrent_params* params) {
+  const lt::torrent_status st = h.status(lt::torrent_handle::query_pieces);
+  const lt::file_storage& fs = t.torrent.ti->files();
+  if (st.pieces.size() != fs.num_pieces()) return false;
+  const std::vector<lt::download_priority_t> priorities = h.get_file_priorities();
+  int missing = 0;
+  for (lt::file_index_t f : fs.file_range()) {
+    const auto fi = static_cast<std::size_t>(static_cast<int>(f));
+    if (fs.pad_file_at(f) || fs.file_size(f) == 0) continue;
+    if (fi < priorities.size() && priorities[fi] == lt::dont_download) continue;  // linked from a local version
+    const int first = static_cast<int>(fs.piece_index_at_file(f));
+    for (int k = 0; k < fs.file_num_pieces(f); ++k) missing += !st.pieces[lt::piece_index_t(first + k)];
+  }
+  if (missing == 0) return false;
+  ++stats.incomplete_finishes;
+  events.push_back({SwarmEvent::Type::incomplete_finish, t.id,
+                    "libtorrent reported the download finished with " + std::to_string(missing) + " of its " +
+                        std::to_string(fs.num_pieces()) +
+                        " pieces missing (libtorrent before 2.0.12 can count a piece as verified twice); fetching "
+                        "them before placement",
+                    0});
+  if (params) {
+    lt::add_torrent_params held = *params;
+    held.have_pieces = st.pieces;
+    t.resume = encode_resume(held);
+    t.resume_trusted = true;
+  } else {
+    t.resume_trusted = false;  // the last periodic save, which the files are checked against
+  }
+  t.finishing = false;
+  t.settled = false;
+  detach(t, AfterRemove::refetch);
+  return true;
 }
 
 void SwarmEngine::Impl::on_removed(const lt::sha256_hash& v2) {

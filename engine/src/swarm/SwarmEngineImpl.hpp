@@ -250,6 +250,10 @@ struct SwarmEngine::Impl {
   void on_alert(lt::alert* a);
   void on_finished(const lt::torrent_handle& h);
   void on_resume_data(const lt::torrent_handle& h, const lt::add_torrent_params* params);
+  // At the final save of a fetch libtorrent called finished: false if every wanted piece
+  // passed; else the transfer is taken out and added again from resume data claiming
+  // only the pieces held (`params`: the final save, null if it failed), and true.
+  bool refetch_missing(Transfer& t, const lt::torrent_handle& h, const lt::add_torrent_params* params);
   void on_removed(const lt::sha256_hash& v2);
   void on_paused(const lt::torrent_handle& h);
   void end_hold(const lt::torrent_handle& h);

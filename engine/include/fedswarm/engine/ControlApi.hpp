@@ -167,7 +167,7 @@ struct TransferRow {
 
 struct SwarmTotals {
   std::uint64_t placed = 0, verify_failures = 0, local_faults = 0, hash_failures = 0, file_errors = 0,
-                stall_restarts = 0;
+                stall_restarts = 0, incomplete_finishes = 0;
   std::vector<std::string> banned_peers;
   std::uint64_t bytes_rehashed = 0, bytes_trusted = 0;  // placement: read again / placed without a re-read
   std::uint64_t held = 0, loaded = 0, on_demand_loads = 0, on_demand_misses = 0, idle_unloads = 0, evictions = 0,
