@@ -41,6 +41,14 @@ void fetch_part_then_restart(Swarm& swarm, Node& f, Node& pub, const Manifest& m
   REQUIRE(f.engine().clean_start());
 }
 
+// Runs the swarm until `id` is placed at `f` or its transfer is paused (a deadline).
+bool placed_or_paused(Swarm& swarm, Node& f, const std::string& id) {
+  return swarm.run_until([&] {
+    auto t = f.transfer(id);
+    return f.placed(id) || (t && t->state == LocalState::paused);
+  });
+}
+
 bool has_event(const Node& n, SwarmEvent::Type type) {
   return std::any_of(n.events().begin(), n.events().end(), [&](const SwarmEvent& e) { return e.type == type; });
 }
@@ -142,10 +150,7 @@ TEST_CASE("SwarmEngine: a download libtorrent calls finished with a piece missin
   });
   REQUIRE(f.engine().fetch(m, FetchOptions{{pub.endpoint()}, 0}).ok());
 
-  bool done = swarm.run_until([&] {
-    auto t = f.transfer(id);
-    return f.placed(id) || (t && t->state == LocalState::paused);
-  });
+  bool done = placed_or_paused(swarm, f, id);
   INFO(describe(f.transfer(id)));
   INFO(events_of(f));
   REQUIRE(done);
@@ -190,10 +195,7 @@ TEST_CASE("SwarmEngine: a staged block lost after it passed, trusted from resume
   });
   REQUIRE(f.engine().fetch(m, FetchOptions{{pub.endpoint()}, 0}).ok());
 
-  bool done = swarm.run_until([&] {
-    auto t = f.transfer(id);
-    return f.placed(id) || (t && t->state == LocalState::paused);
-  });
+  bool done = placed_or_paused(swarm, f, id);
   INFO(describe(f.transfer(id)));
   INFO(events_of(f));
   REQUIRE(done);
