@@ -12,7 +12,7 @@
 #                             [--fedswarm PATH] [--keep] [--http-only] [--swarm-only] [--loopback-only]
 #                             [--timeline]
 # --keep leaves the work directory (node homes, logs, each site's `transfers --all --json` at the end
-# as n<i>.transfers.json, and the per-second traces); FS_LOG_LEVEL
+# as n<i>.transfers.json, the origin's as n0.transfers.json, and the per-second traces); FS_LOG_LEVEL
 # sets the nodes' log level (default warn); FS_TIMEOUT bounds one replication (seconds,
 # default 3600). --timeline also prints, per K, each second's upload of the origin and the
 # sites and the machine's CPU use.
@@ -349,6 +349,8 @@ fedswarm_run() {  # $1 = K, $2 = address prefix ("10.78.0." or "127.0.77."), $3 
   # re-checked), hash failures and payload received, for the table.
   for ((i = 1; i <= k; i++)); do fs --home "$dir/n$i" transfers --all --json 2>/dev/null | tee "$dir/n$i.transfers.json" || true; done |
     /usr/bin/python3 -c "$STATS_PY" > "$WORK/fs-stats-$k-$netns" 2>/dev/null || echo "? ? ? 0" > "$WORK/fs-stats-$k-$netns"
+  # The origin's counters (pieces it suggested, uploads) for --keep.
+  fs --home "$dir/n0" transfers --all --json > "$dir/n0.transfers.json" 2>/dev/null || true
   for ((i = 1; i <= k; i++)); do (cd "$dir/n$i/data/$REL" && sha256sum -c --quiet "$WORK/SHA256SUMS") ||
     { echo "swarm_bench: site $i holds a copy that does not match" >&2; exit 1; }; done
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done

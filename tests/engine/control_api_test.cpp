@@ -133,6 +133,7 @@ TEST_CASE("control api: peers and transfers answers round-trip") {
   tr.last_error = "No space left on device";
   t.transfers.push_back(tr);
   t.counters = SwarmTotals{3, 0, 1, 0, 0, 0, 2, {}, 0, 0};
+  t.counters->pieces_suggested = 2048;
   t.swarm_listen = "127.0.0.2:7001";
   auto tb = TransfersAnswer::from_json(t.to_json());
   REQUIRE_MESSAGE(tb.ok(), tb.error().message);
@@ -140,6 +141,7 @@ TEST_CASE("control api: peers and transfers answers round-trip") {
   CHECK(tb->transfers[0].local_faults == 1);
   CHECK(tb->counters->local_faults == 1);
   CHECK(tb->counters->incomplete_finishes == 2);
+  CHECK(tb->counters->pieces_suggested == 2048);
   CHECK(!tb->total);
 
   // A page (the dashboard's): the request carries offset and limit, the answer the total.

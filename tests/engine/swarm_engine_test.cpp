@@ -22,6 +22,11 @@ TEST_CASE("SwarmEngine: one seed and three fetchers - verified byte-identical co
   CHECK(restored->seeding == 1);
   CHECK(restored->errors.empty());
   for (int i = 1; i <= 3; ++i) swarm[i].start();
+  // The roster's swarm endpoints, as the daemon passes them: members get the seed's
+  // suggestions (foreign peers would be served plainly).
+  std::vector<std::string> members;
+  for (int i = 0; i <= 3; ++i) members.push_back(swarm[i].endpoint());
+  for (int i = 0; i <= 3; ++i) CHECK(swarm[i].engine().set_members(members).empty());
   for (int i = 1; i <= 3; ++i) {
     FetchOptions o;
     for (int j = 0; j <= 3; ++j)
@@ -74,6 +79,8 @@ TEST_CASE("SwarmEngine: one seed and three fetchers - verified byte-identical co
   REQUIRE(seed);
   CHECK(seed->kind == TransferKind::seed);
   CHECK(seed->bytes_uploaded > 0);
+  // The seed handed each fetcher pieces of its own to ask for (BEP 6 suggestions).
+  CHECK(pub.engine().counters().pieces_suggested > 0);
   // The publisher's first full check left merkle trees for the next start.
   CHECK(swarm.run_until([&] { return !pub.local(id).resume_data.empty(); }));
 

@@ -362,7 +362,8 @@ json TransfersAnswer::to_json() const {
                      {"file_errors", c.file_errors},   {"stall_restarts", c.stall_restarts},
                      {"incomplete_finishes", c.incomplete_finishes},
                      {"banned_peers", c.banned_peers},
-                     {"bytes_rehashed", c.bytes_rehashed}, {"bytes_trusted", c.bytes_trusted}};
+                     {"bytes_rehashed", c.bytes_rehashed}, {"bytes_trusted", c.bytes_trusted},
+                     {"pieces_suggested", c.pieces_suggested}};
     j["swarm_listen"] = swarm_listen;
   }
   if (total) j["total"] = *total;
@@ -410,6 +411,7 @@ Result<TransfersAnswer> TransfersAnswer::from_json(const json& j) {
       s.banned_peers = c->value("banned_peers", std::vector<std::string>{});
       s.bytes_rehashed = c->value("bytes_rehashed", std::uint64_t{0});
       s.bytes_trusted = c->value("bytes_trusted", std::uint64_t{0});
+      s.pieces_suggested = c->value("pieces_suggested", std::uint64_t{0});
       a.counters = std::move(s);
     }
     a.swarm_listen = j.value("swarm_listen", std::string());

@@ -202,6 +202,9 @@ std::string render_node_metrics(const NodeMetricsInputs& in) {
       m.counter("fedswarm_swarm_incomplete_finishes_total",
                 "Downloads libtorrent reported finished with pieces missing, which were fetched again.")
           .sample(t.incomplete_finishes);
+      m.counter("fedswarm_swarm_pieces_suggested_total",
+                "Pieces this node, seeding, handed to one member fetcher each so that its uplink sends each once.")
+          .sample(t.pieces_suggested);
       m.counter("fedswarm_swarm_placement_bytes_total",
                 "Bytes placed, by check: read again for their SHA-256, or trusted from libtorrent's merkle checks.")
           .sample(t.bytes_rehashed, {{"check", "rehashed"}})

@@ -472,7 +472,7 @@ struct ReplicationLoop::State {
                    c.file_errors,    c.stall_restarts,  c.incomplete_finishes, c.banned_peers, c.bytes_rehashed,
                    c.bytes_trusted,  c.held,            c.loaded,           c.on_demand_loads,
                    c.on_demand_misses, c.idle_unloads,  c.evictions,        c.full_checks,
-                   c.foreign_refused, c.foreign_served, c.foreign_dials_refused};
+                   c.foreign_refused, c.foreign_served, c.foreign_dials_refused, c.pieces_suggested};
     }
     v->subscriptions = subscriptions.size();
     v->data_root_free = TierOneDuty::free_bytes(config.data_root);

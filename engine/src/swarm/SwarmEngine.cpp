@@ -488,6 +488,7 @@ SwarmCounters SwarmEngine::counters() const {
   c.peers_dropped_not_ready = g.on_demand_loads - std::min(g.on_demand_loads, g.on_demand_attached);
   c.foreign_served = g.foreign_served;
   c.foreign_dials_refused = g.foreign_dials_refused;
+  c.pieces_suggested = g.pieces_suggested;
   return c;
 }
 

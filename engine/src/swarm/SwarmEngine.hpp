@@ -289,6 +289,9 @@ struct SwarmCounters {
   std::uint64_t foreign_refused = 0;        // connections refused by the members-only filter
   std::uint64_t foreign_served = 0;         // connections served (peers = anyone)
   std::uint64_t foreign_dials_refused = 0;  // connections to foreign addresses closed (never dialled)
+  // Pieces this node, seeding, suggested to member fetchers so that none is sent twice
+  // (PieceSpreader).
+  std::uint64_t pieces_suggested = 0;
 };
 
 // What `restore` / `restore_changed` re-added.

@@ -1,6 +1,12 @@
 #include "swarm/SwarmGate.hpp"
 
 #include <libtorrent/peer_connection_handle.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_info.hpp>
+
+#include <exception>
+
+#include "swarm/PieceSpreader.hpp"
 
 namespace fedswarm {
 
@@ -14,12 +20,23 @@ struct RefuseAtHandshake final : lt::peer_plugin {
 };
 
 struct GateTorrent final : lt::torrent_plugin {
-  explicit GateTorrent(SwarmGate* gate) : gate(gate) {}
+  GateTorrent(SwarmGate* gate, std::shared_ptr<PieceSpreader> spreader) : gate(gate), spreader(std::move(spreader)) {}
   std::shared_ptr<lt::peer_plugin> new_connection(const lt::peer_connection_handle& pc) override {
-    if (gate->admit(pc)) return nullptr;
+    switch (gate->admit(pc)) {
+      case SwarmGate::Admission::member: return spreader ? spreader->watch(pc) : nullptr;
+      case SwarmGate::Admission::foreign: return nullptr;
+      case SwarmGate::Admission::refused: break;
+    }
     return std::make_shared<RefuseAtHandshake>();
   }
+  void on_state(lt::torrent_status::state_t s) override {
+    if (spreader) spreader->set_seeding(s == lt::torrent_status::seeding);
+  }
+  void tick() override {
+    if (spreader) spreader->tick();
+  }
   SwarmGate* gate;
+  std::shared_ptr<PieceSpreader> spreader;
 };
 
 constexpr std::size_t kMaxNotes = 1000;
@@ -41,7 +58,9 @@ bool SwarmGate::is_member(const lt::address& a) const {
 
 GateCounters SwarmGate::counters() const {
   std::lock_guard lock(mu_);
-  return counters_;
+  GateCounters c = counters_;
+  c.pieces_suggested = suggested_->load(std::memory_order_relaxed);
+  return c;
 }
 
 std::vector<ForeignNote> SwarmGate::take_notes() {
@@ -55,25 +74,34 @@ void SwarmGate::note(const lt::address& a, const char* what) {
   if (notes_.size() < kMaxNotes) notes_.push_back({a.to_string(), what});
 }
 
-std::shared_ptr<lt::torrent_plugin> SwarmGate::new_torrent(const lt::torrent_handle&, lt::client_data_t) {
-  return std::make_shared<GateTorrent>(this);
+std::shared_ptr<lt::torrent_plugin> SwarmGate::new_torrent(const lt::torrent_handle& h, lt::client_data_t) {
+  // torrent_file() is a call into the session; here, on its network thread, it runs at
+  // once. Every torrent the engine adds has its metadata (the signed info dict).
+  std::shared_ptr<PieceSpreader> spreader;
+  try {
+    if (auto ti = h.torrent_file(); ti && ti->is_valid() && ti->num_pieces() > 0)
+      spreader = std::make_shared<PieceSpreader>(ti->num_pieces(), ti->piece_length(), suggested_);
+  } catch (const std::exception&) {
+    // An invalid handle: the torrent is served without suggestions.
+  }
+  return std::make_shared<GateTorrent>(this, std::move(spreader));
 }
 
-bool SwarmGate::admit(const lt::peer_connection_handle& pc) {
+SwarmGate::Admission SwarmGate::admit(const lt::peer_connection_handle& pc) {
   const lt::address a = pc.remote().address();
   std::lock_guard lock(mu_);
   if (!asking_.empty() && asking_.erase(pc.remote())) ++counters_.on_demand_attached;
-  if (members_.count(a)) return true;
+  if (members_.count(a)) return Admission::member;
   if (pc.is_outgoing()) {
     ++counters_.foreign_dials_refused;
     note(a, "dial refused");
-    return false;
+    return Admission::refused;
   }
   // With peers = members the IP filter refused it already; an address that left the
   // roster after connecting is let finish.
   ++counters_.foreign_served;
   note(a, "served");
-  return true;
+  return Admission::foreign;
 }
 
 bool SwarmGate::on_unknown_torrent(const lt::info_hash_t& info_hash, const lt::peer_connection_handle& pc,

@@ -18,6 +18,8 @@
 //   listen port a served peer announced) is closed at its handshake and counted:
 //   foreign peers are never dialled; the engine also clears them from the torrent's
 //   peer list when they disconnect.
+// - One copy at a time: while a torrent seeds, each member connection gets a
+//   PieceSpreader peer plugin, which hands each fetcher pieces no other has (see there).
 //
 // Threading: the lt::plugin callbacks run on libtorrent's network thread with the
 // session's lock held; they must not call blocking session functions. `loader` runs
@@ -31,8 +33,10 @@
 #include <libtorrent/extensions.hpp>
 #include <libtorrent/sha1_hash.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -49,6 +53,7 @@ struct GateCounters {
   std::uint64_t on_demand_misses = 0;    // handshakes for a torrent not held here
   std::uint64_t foreign_served = 0;      // incoming connections from non-members (peers = anyone)
   std::uint64_t foreign_dials_refused = 0;  // connections to non-members closed at their handshake
+  std::uint64_t pieces_suggested = 0;  // PieceSpreader: pieces handed to member fetchers
 };
 
 // A foreign peer seen (for the owner's rate-limited log line).
@@ -78,8 +83,9 @@ class SwarmGate final : public lt::plugin {
   bool on_unknown_torrent(const lt::info_hash_t& info_hash, const lt::peer_connection_handle& pc,
                           lt::add_torrent_params& p) override;
 
-  // Called by the per-torrent plugin for each new connection; true = keep it.
-  bool admit(const lt::peer_connection_handle& pc);
+  // Called by the per-torrent plugin for each new connection.
+  enum class Admission { member, foreign, refused };
+  Admission admit(const lt::peer_connection_handle& pc);
 
  private:
   void note(const lt::address& a, const char* what);
@@ -91,6 +97,7 @@ class SwarmGate final : public lt::plugin {
   GateCounters counters_;
   std::vector<ForeignNote> notes_;
   std::set<lt::tcp::endpoint> asking_;  // connections that caused a load, until attached
+  std::shared_ptr<std::atomic<std::uint64_t>> suggested_ = std::make_shared<std::atomic<std::uint64_t>>(0);
 };
 
 }  // namespace fedswarm

@@ -103,6 +103,15 @@ lt::settings_pack swarm_settings(const SwarmSettingsInput& in) {
   // the version with 3 s and 1.25 with 1 s (swarm_bench, K = 8, 1 GiB, two runs
   // each). One second still covers the round trip of a full 100 ms uplink queue.
   p.set_int(sp::request_queue_time, 1);
+  // libtorrent's default (20 s) makes a peer that could fetch a piece from another within
+  // 20 s ask for a whole run of up to 8 MiB of adjacent pieces at once: at the origin of
+  // a first replication (3 MB/s to each of eight sites) that is 16 pieces, seconds of
+  // requests the other sites cannot see, and the origin's suggestions (PieceSpreader)
+  // were bent into runs that crossed pieces handed to other sites.
+  p.set_int(sp::whole_pieces_threshold, 0);
+  // A fetcher remembers this many suggested pieces per peer (libtorrent's default 16);
+  // a seed hands up to 48 at a time (SpreadLedger::kMaxSupply).
+  p.set_int(sp::max_suggest_pieces, 64);
   // The engine manages its torrents itself (no queueing of "inactive" torrents).
   p.set_int(sp::active_downloads, -1);
   p.set_int(sp::active_seeds, -1);

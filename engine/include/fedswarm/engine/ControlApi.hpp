@@ -173,6 +173,7 @@ struct SwarmTotals {
   std::uint64_t held = 0, loaded = 0, on_demand_loads = 0, on_demand_misses = 0, idle_unloads = 0, evictions = 0,
                 full_checks = 0;
   std::uint64_t foreign_refused = 0, foreign_served = 0, foreign_dials_refused = 0;
+  std::uint64_t pieces_suggested = 0;  // seeding: pieces handed to member fetchers (one copy each)
 };
 
 struct TransfersAnswer {
