@@ -18,6 +18,17 @@ const SpreadLedger::PeerId a = &kPeers[0], b = &kPeers[1], seed = &kPeers[2];
 
 std::set<int> as_set(const std::vector<int>& v) { return {v.begin(), v.end()}; }
 
+// A seeding ledger of `pieces` with peers a and b joined, each having announced nothing held.
+SpreadLedger two_fetchers(int pieces) {
+  SpreadLedger l(pieces, kPieceLength);
+  l.set_seeding(true);
+  l.join(a);
+  l.join(b);
+  l.announce_none(a);
+  l.announce_none(b);
+  return l;
+}
+
 }  // namespace
 
 TEST_CASE("SpreadLedger: two fetchers are handed different pieces, lowest first, only while seeding") {
@@ -57,13 +68,8 @@ TEST_CASE("SpreadLedger: an announced piece is replaced, and a piece someone hol
 }
 
 TEST_CASE("SpreadLedger: a suggestion not announced within kStale is handed to another fetcher") {
-  SpreadLedger l(4, kPieceLength);
+  SpreadLedger l = two_fetchers(4);
   const auto t0 = Clock::now();
-  l.set_seeding(true);
-  l.join(a);
-  l.join(b);
-  l.announce_none(a);
-  l.announce_none(b);
   CHECK(l.top_up(a, t0) == std::vector<int>{0, 1, 2, 3});
   CHECK(l.top_up(b, t0).empty());  // everything is out
   l.tick(t0 + SpreadLedger::kStale - std::chrono::seconds(1));
@@ -74,13 +80,8 @@ TEST_CASE("SpreadLedger: a suggestion not announced within kStale is handed to a
 }
 
 TEST_CASE("SpreadLedger: a fetcher that leaves gives back what it was handed and what it held") {
-  SpreadLedger l(8, kPieceLength);
+  SpreadLedger l = two_fetchers(8);
   const auto t0 = Clock::now();
-  l.set_seeding(true);
-  l.join(a);
-  l.join(b);
-  l.announce_none(a);
-  l.announce_none(b);
   CHECK(l.top_up(a, t0) == std::vector<int>{0, 1, 2, 3});
   l.have(a, 0);  // a holds 0 now; 4 is handed in its place
   CHECK(l.top_up(a, t0) == std::vector<int>{4});

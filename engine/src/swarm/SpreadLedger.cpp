@@ -28,11 +28,7 @@ void SpreadLedger::join(PeerId peer) {
 void SpreadLedger::leave(PeerId peer) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return;
-  Peer& p = it->second;
-  if (!p.seed)
-    for (int i = 0; i < num_pieces_; ++i)
-      if (p.has[static_cast<std::size_t>(i)] && --holders_[static_cast<std::size_t>(i)] == 0) cursor_ = std::min(cursor_, i);
-  for (const Handed& h : p.handed) release(h.piece);
+  if (!it->second.seed) forget(it->second);
   peers_.erase(it);
 }
 
@@ -56,10 +52,7 @@ void SpreadLedger::announce_none(PeerId peer) {
 void SpreadLedger::announce_all(PeerId peer) {
   Peer* p = find(peer);
   if (!p || p->seed) return;
-  for (int i = 0; i < num_pieces_; ++i)
-    if (p->has[static_cast<std::size_t>(i)] && --holders_[static_cast<std::size_t>(i)] == 0) cursor_ = std::min(cursor_, i);
-  for (const Handed& h : p->handed) release(h.piece);
-  p->handed.clear();
+  forget(*p);
   p->has.assign(static_cast<std::size_t>(num_pieces_), true);
   p->announced = true;
   p->seed = true;
@@ -86,7 +79,18 @@ void SpreadLedger::dont_have(PeerId peer, int piece) {
   Peer* p = find(peer);
   if (!p || p->seed || piece < 0 || piece >= num_pieces_ || !p->has[static_cast<std::size_t>(piece)]) return;
   p->has[static_cast<std::size_t>(piece)] = false;
+  unhold(piece);
+}
+
+void SpreadLedger::unhold(int piece) {
   if (--holders_[static_cast<std::size_t>(piece)] == 0) cursor_ = std::min(cursor_, piece);
+}
+
+void SpreadLedger::forget(Peer& p) {
+  for (int i = 0; i < num_pieces_; ++i)
+    if (p.has[static_cast<std::size_t>(i)]) unhold(i);
+  for (const Handed& h : p.handed) release(h.piece);
+  p.handed.clear();
 }
 
 void SpreadLedger::release(int piece) {

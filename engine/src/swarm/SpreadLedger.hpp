@@ -79,7 +79,10 @@ class SpreadLedger {
     return holders_[static_cast<std::size_t>(i)] == 0 && handed_[static_cast<std::size_t>(i)] == 0;
   }
   void hold(Peer& p, int piece);
+  void unhold(int piece);
   void release(int piece);
+  // Takes back what a non-seed peer holds and was handed (it leaves or turns seed).
+  void forget(Peer& p);
   Peer* find(PeerId peer);
   const Peer* find(PeerId peer) const;
 
